@@ -1,0 +1,267 @@
+"""The only settings module. Everything comes from the environment, with defaults
+that run on one machine with no other service (SQLite, local disk)."""
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str | None = None, *, pwp: str | None = None) -> str | None:
+    """Reads NAME, then the original Password Pusher's PWP__ name, then the default."""
+    for key in (name, pwp):
+        if key and os.environ.get(key) not in (None, ""):
+            return os.environ[key]
+    return default
+
+
+def env_bool(name: str, default: bool, *, pwp: str | None = None) -> bool:
+    value = env(name, None, pwp=pwp)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "checked"}
+
+
+def env_int(name: str, default: int, *, pwp: str | None = None) -> int:
+    value = env(name, None, pwp=pwp)
+    return default if value is None else int(value)
+
+
+def env_list(name: str, default: str, *, pwp: str | None = None) -> list[str]:
+    value = env(name, default, pwp=pwp) or ""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def secret_from_file(path: Path, nbytes: int = 32) -> str:
+    """Returns the secret stored at path, creating it once with mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(nbytes) + "\n")
+    return path.read_text().strip()
+
+
+def database_from_url(url: str) -> dict:
+    """Turns sqlite:///path or postgres://user:pass@host:port/name into a DATABASES entry."""
+    parts = urlsplit(url)
+    options = dict(parse_qsl(parts.query))
+    if parts.scheme == "sqlite":
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": unquote(parts.path[1:] if parts.path.startswith("//") else parts.path),
+            # BEGIN IMMEDIATE: a transaction takes the write lock up front, so view
+            # claims serialise instead of failing with "database is locked".
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, **options},
+        }
+    if parts.scheme in {"postgres", "postgresql", "pgsql"}:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")),
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 600),
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": options,
+        }
+    raise ValueError(f"DATABASE_URL has an unsupported scheme: {parts.scheme!r}")
+
+
+DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "data"))).resolve()
+
+SECRET_KEY = env("SECRET_KEY") or secret_from_file(DATA_DIR / "secret_key", 50)
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+# Client addresses (IPs or CIDR ranges) whose X-Forwarded-For/-Proto/-Host are believed.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+
+# Comma-separated 32-byte keys (urlsafe base64 or hex). The first seals, all open.
+# Unset: a key file is created once under DATA_DIR. There is no built-in key.
+PWPUSH_ENCRYPTION_KEYS = env_list("PWPUSH_ENCRYPTION_KEYS", "")
+ENCRYPTION_KEY_FILE = DATA_DIR / "encryption.key"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "accounts",
+    "audit",
+    "pushes",
+    "files",
+    "urls",
+]
+
+MIDDLEWARE = [
+    "pwpush.middleware.TrustedProxyMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "pwpush.middleware.ApiHeadersMiddleware",
+]
+
+ROOT_URLCONF = "pwpush.urls"
+WSGI_APPLICATION = "pwpush.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": database_from_url(
+        env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'pwpush.sqlite3'}"
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    # Shared by every process (rate limits must be), unlike the in-memory default.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "pwpush_cache",
+        }
+    }
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "files")},
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# A payload may hold 1 MiB of characters, up to 4 bytes each in UTF-8, plus JSON
+# escaping; anything larger is refused before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 8 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["pushes.api_support.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "pushes.api_support.AlwaysJSON",
+    "EXCEPTION_HANDLER": "pushes.api_support.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+}
+
+# --- Push behaviour (spec §2). Every key may also be given with its PWP__ name. ---
+
+ALLOW_ANONYMOUS = env_bool("ALLOW_ANONYMOUS", True, pwp="PWP__ALLOW_ANONYMOUS")
+ENABLE_FILE_PUSHES = env_bool("ENABLE_FILE_PUSHES", True, pwp="PWP__ENABLE_FILE_PUSHES")
+ENABLE_URL_PUSHES = env_bool("ENABLE_URL_PUSHES", True, pwp="PWP__ENABLE_URL_PUSHES")
+ENABLE_QR_PUSHES = env_bool("ENABLE_QR_PUSHES", True, pwp="PWP__ENABLE_QR_PUSHES")
+OVERRIDE_BASE_URL = (env("OVERRIDE_BASE_URL", "", pwp="PWP__OVERRIDE_BASE_URL") or "").rstrip("/")
+FORCE_SSL = env_bool("FORCE_SSL", False)
+REQUIRE_MFA = env_bool("REQUIRE_MFA", False, pwp="PWP__REQUIRE_MFA")
+NOINDEX = env_bool("NOINDEX", True, pwp="PWP__NOINDEX")
+ENABLED_LANGUAGE_CODES = env_list(
+    "ENABLED_LANGUAGE_CODES",
+    "ca,cs,da,de,en,en-GB,es,eu,fi,fr,ga,hi,hu,id,is,it,ja,ko,lv,nl,no,pl,pt-BR,"
+    "pt-PT,ro,ru,sk,sr,sv,th,uk,ur,zh-CN,zh-TW",
+    pwp="PWP__ENABLED_LANGUAGE_CODES",
+)
+PASSPHRASE_ATTEMPTS_PER_MINUTE = env_int("PASSPHRASE_ATTEMPTS_PER_MINUTE", 5)
+AUDIT_LOG_CAP = env_int("AUDIT_LOG_CAP", 2000)
+
+
+def kind_settings(group: str, *, deletable: bool = True, max_file_uploads: bool = False) -> dict:
+    """One settings group of spec §2.2 (pw, url, files, qr), read from GROUP_KEY or PWP__GROUP__KEY."""
+
+    def read(key: str, default, cast):
+        name = f"{group.upper()}_{key.upper()}"
+        value = env(name, None, pwp=f"PWP__{group.upper()}__{key.upper()}")
+        return default if value is None else cast(value)
+
+    def boolean(value: str) -> bool:
+        return value.strip().lower() in {"1", "true", "yes", "on", "checked"}
+
+    values = {
+        "expire_after_days_default": read("expire_after_days_default", 7, int),
+        "expire_after_days_min": read("expire_after_days_min", 1, int),
+        "expire_after_days_max": read("expire_after_days_max", 90, int),
+        "expire_after_views_default": read("expire_after_views_default", 5, int),
+        "expire_after_views_min": read("expire_after_views_min", 1, int),
+        "expire_after_views_max": read("expire_after_views_max", 100, int),
+        "enable_retrieval_step": read("enable_retrieval_step", True, boolean),
+        "retrieval_step_default": read("retrieval_step_default", True, boolean),
+    }
+    if deletable:
+        values["enable_deletable_pushes"] = read("enable_deletable_pushes", True, boolean)
+        values["deletable_pushes_default"] = read("deletable_pushes_default", True, boolean)
+    if max_file_uploads:
+        values["max_file_uploads"] = read("max_file_uploads", 10, int)
+    return values
+
+
+PUSH_SETTINGS = {
+    "pw": kind_settings("pw"),
+    "url": kind_settings("url", deletable=False),
+    "files": kind_settings("files", max_file_uploads=True),
+    "qr": kind_settings("qr"),
+}
+
+# --- Celery: the broker is Redis when configured. ---
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
