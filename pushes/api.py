@@ -21,7 +21,8 @@ from .models import PasswordPush, Push, find_push, model_for_kind, push_models
 from .serializers import AuditLogSerializer, PushListSerializer, PushRetrieveSerializer, PushSerializer
 
 PAGE_SIZE = 50
-KIND_LABELS = {"file": "File", "url": "URL", "qr": "QR code"}
+KNOWN_KINDS = ("text", "file", "url", "qr")
+KIND_LABELS = {"text": "Text", "file": "File", "url": "URL", "qr": "QR code"}
 KIND_SWITCHES = {"file": "ENABLE_FILE_PUSHES", "url": "ENABLE_URL_PUSHES", "qr": "ENABLE_QR_PUSHES"}
 PASSPHRASE_401 = {
     "error": "That passphrase is incorrect.",
@@ -104,10 +105,10 @@ class PushViewSet(viewsets.ViewSet):
         kind = self.infer_kind(fields)
         if (kind == "file" or "files" in fields) and not request.user.is_authenticated:
             return error(401, "You need to sign in or sign up before continuing.")
-        model = model_for_kind(kind) if isinstance(kind, str) else None
-        if model is None:
+        if kind not in KNOWN_KINDS:
             return Response({"kind": ["is not within the available options"]}, status=422)
-        if not getattr(settings, KIND_SWITCHES.get(kind, ""), True) or not model.accepts_kind(kind):
+        model = model_for_kind(kind)
+        if model is None or not getattr(settings, KIND_SWITCHES.get(kind, ""), True):
             return Response({"kind": [f"{KIND_LABELS[kind]} pushes are disabled."]}, status=422)
         push = model.from_params(kind, fields, request.user)
         errors = push.validate()

@@ -1,5 +1,7 @@
 """System checks for unsafe or broken configuration."""
 
+import ipaddress
+
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
@@ -15,6 +17,17 @@ def encryption_keys(app_configs, **kwargs) -> list:
             decode_key(text)
         except ImproperlyConfigured as exc:
             errors.append(Error(f"PWPUSH_ENCRYPTION_KEYS entry {index + 1}: {exc}", id="pwpush.E001"))
+    return errors
+
+
+@register()
+def trusted_proxies(app_configs, **kwargs) -> list:
+    errors = []
+    for entry in settings.TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            errors.append(Error(f"TRUSTED_PROXIES holds {entry!r}, which is not an IP address or CIDR range.", id="pwpush.E002"))
     return errors
 
 

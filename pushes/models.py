@@ -129,10 +129,6 @@ class Push(models.Model):
         return errors
 
     @classmethod
-    def accepts_kind(cls, kind: str) -> bool:
-        return kind in cls.KINDS
-
-    @classmethod
     def from_params(cls, kind: str, fields: dict, user) -> "Push":
         """An unsaved push from create parameters, with the kind's defaults and ranges (spec §7.1)."""
         conf = settings.PUSH_SETTINGS[cls.KINDS[kind]]

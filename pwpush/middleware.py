@@ -2,13 +2,15 @@
 
 import ipaddress
 from collections.abc import Callable
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 
-def _networks() -> list:
-    return [ipaddress.ip_network(entry, strict=False) for entry in settings.TRUSTED_PROXIES]
+@lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> list:
+    return [ipaddress.ip_network(entry, strict=False) for entry in entries]
 
 
 def _trusted(address: str, networks: list) -> bool:
@@ -27,13 +29,13 @@ class TrustedProxyMiddleware:
 
     def __init__(self, get_response: Callable) -> None:
         self.get_response = get_response
-        self.networks = _networks()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         meta = request.META
-        if self.networks and _trusted(meta.get("REMOTE_ADDR", ""), self.networks):
+        networks = _networks(tuple(settings.TRUSTED_PROXIES))
+        if networks and _trusted(meta.get("REMOTE_ADDR", ""), networks):
             hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-            while hops and _trusted(hops[-1], self.networks):
+            while hops and _trusted(hops[-1], networks):
                 hops.pop()
             if hops and _valid_ip(hops[-1]):
                 meta["REMOTE_ADDR"] = hops[-1]

@@ -153,6 +153,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "pwpush_cache",
+            # Culling early would forget rate-limit counters: keep plenty.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
 
@@ -172,9 +174,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# A payload may hold 1 MiB of characters, up to 4 bytes each in UTF-8, plus JSON
-# escaping; anything larger is refused before it is parsed.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 8 * 1024 * 1024)
+# A payload may hold 1 MiB of characters; escaped as JSON (\ud83d\ude00) or percent-encoded
+# UTF-8 one can take 12 bytes. Anything larger is refused (413) before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 16 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 REST_FRAMEWORK = {
