@@ -56,7 +56,7 @@ def passphrase_attempts_exceeded(push: Push) -> bool:
 class PushViewSet(viewsets.ViewSet):
     """create, retrieve, preview, audit, destroy, active and expired for one URL prefix."""
 
-    model: type[Push] = PasswordPush
+    model: type[Push] | None = PasswordPush  # the prefix's own kind, tried first on lookups
     param_key = "password"
     # Kinds listed by active/expired under this prefix; None lists every kind.
     list_models: list[type[Push]] | None = None
@@ -218,7 +218,8 @@ class PushViewSet(viewsets.ViewSet):
         page = self.page(request)
         if page is None:
             return error(400, "Invalid page parameter")
-        pushes = owned_pushes(request.user, self.list_models or push_models(), expired, page)
+        models = push_models() if self.list_models is None else self.list_models
+        pushes = owned_pushes(request.user, models, expired, page)
         return Response(PushListSerializer(pushes, many=True, context=self.context(request)).data)
 
     def page(self, request: Request) -> int | None:

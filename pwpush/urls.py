@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import path, re_path
 
 from pushes.api import PasswordPushViewSet, PushViewSet, VersionView
+from files.api import FilePushViewSet
+from urls.api import UrlPushViewSet
 
 TOKEN = r"(?P<url_token>[A-Za-z0-9_-]+)"
 
@@ -27,6 +29,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(r"^api/v1/version(?:\.json)?$", VersionView.as_view()),
     *push_routes("p", PasswordPushViewSet),
+    *push_routes("f", FilePushViewSet),
+    *push_routes("r", UrlPushViewSet),
 ]
 
 handler404 = "pushes.api_support.json_not_found"

@@ -1,0 +1,54 @@
+"""What a URL push may point at: an absolute http(s) URL with a host, and nothing in disguise."""
+
+import ipaddress
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+MAX_URL_LENGTH = 8192
+INVALID = "must be a valid HTTP or HTTPS URL."
+SCHEME_PREFIX = re.compile(r"https?://", re.IGNORECASE)
+LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+
+
+def url_errors(value: str) -> list[str]:
+    """The 422 messages for a URL push payload; empty when it is a safe target."""
+    if len(value) > MAX_URL_LENGTH:
+        return [f"is too long (maximum is {MAX_URL_LENGTH} characters)"]
+    # Whitespace, control and invisible format characters are how schemes get disguised
+    # (java\tscript:, \x00javascript:, zero-width joiners); a real URL has none of them.
+    if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in value):
+        return [INVALID]
+    if not SCHEME_PREFIX.match(value):
+        return [INVALID]  # relative, scheme-relative //host, other or encoded schemes
+    try:
+        parts = urlsplit(value)
+        parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return [INVALID]
+    # A backslash in the authority is read as a slash by browsers: https://evil\\@good.
+    if "\\" in parts.netloc or not parts.hostname or not valid_host(parts.hostname):
+        return [INVALID]
+    return []
+
+
+def valid_host(host: str) -> bool:
+    """An IP literal, or a DNS name whose labels are valid once internationalised names are encoded."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    return all(valid_label(label) for label in labels)
+
+
+def valid_label(label: str) -> bool:
+    if label.isascii():
+        return bool(LABEL.fullmatch(label.lower()))
+    try:
+        encoded = label.encode("idna").decode("ascii")
+    except UnicodeError:
+        # IDNA 2003 refuses some IDNA 2008 names; accept letters, digits and joiners.
+        return all(ch.isalnum() or ch in "-_" for ch in label) and len(label.encode()) <= 63
+    return bool(LABEL.fullmatch(encoded.lower()))
