@@ -4,7 +4,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import transaction
 from django.http import Http404, QueryDict
 from rest_framework import exceptions, viewsets
@@ -121,15 +121,16 @@ class PushViewSet(viewsets.ViewSet):
 
     def read_body(self, request: Request) -> dict | Response | None:
         """The parsed body as nested dicts; None when it is unusable (the 400 of spec §3.3)."""
-        if not request.content_type.startswith("multipart/"):
-            try:
-                request._request.body  # enforces DATA_UPLOAD_MAX_MEMORY_SIZE before parsing
-            except RequestDataTooBig:
-                return error(413, "The request body is too large.")
         try:
+            if not request.content_type.startswith("multipart/"):
+                request._request.body  # enforces DATA_UPLOAD_MAX_MEMORY_SIZE before parsing
             data = request.data
         except (exceptions.ParseError, exceptions.UnsupportedMediaType):
             return None
+        except RequestDataTooBig:
+            return error(413, "The request body is too large.")
+        except SuspiciousOperation:  # too many fields or files
+            return error(400, "The request has too many fields.")
         if isinstance(data, QueryDict):
             data = params.nest(data)  # DRF has merged any uploaded files in
         return data if isinstance(data, dict) else None

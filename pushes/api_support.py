@@ -7,6 +7,8 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from pwpush.middleware import is_api_path
+
 
 class JSONRenderer(renderers.JSONRenderer):
     charset = "utf-8"
@@ -58,16 +60,25 @@ def exception_handler(exc, context):
 
 def json_not_found(request: HttpRequest, exception=None):
     """handler404: the framework's JSON not-found for .json and /api/ paths."""
-    if request.path.endswith(".json") or request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return JsonResponse(ROUTE_NOT_FOUND, status=404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
 
 
+def json_bad_request(request: HttpRequest, exception=None):
+    """handler400: a JSON error for API paths (malformed requests Django refused itself)."""
+    if is_api_path(request.path):
+        return JsonResponse({"error": "Bad Request"}, status=400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
 def json_server_error(request: HttpRequest):
     """handler500: never a stack trace, JSON for API paths."""
-    if request.path.endswith(".json") or request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return JsonResponse({"status": 500, "error": "Internal Server Error"}, status=500)
     from django.views.defaults import server_error
 

@@ -33,5 +33,6 @@ urlpatterns = [
     *push_routes("r", UrlPushViewSet),
 ]
 
+handler400 = "pushes.api_support.json_bad_request"
 handler404 = "pushes.api_support.json_not_found"
 handler500 = "pushes.api_support.json_server_error"
