@@ -1,13 +1,14 @@
-"""The /f endpoints. Until file pushes land (issue 4) they reach pushes of the other kinds by
-token, list no pushes of their own, and creating a file push answers that they are disabled."""
+"""The /f endpoints: the shared PushViewSet for file pushes."""
 
 from pushes.api import PushViewSet
 
+from .models import FilePush
+
 
 class FilePushViewSet(PushViewSet):
-    model = None
+    model = FilePush
     param_key = "file_push"
-    list_models: list = []
+    list_models = [FilePush]
     anonymous_create = False
     enabled_setting = "ENABLE_FILE_PUSHES"
 

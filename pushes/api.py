@@ -5,6 +5,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import Http404, QueryDict
 from rest_framework import exceptions, viewsets
@@ -16,7 +17,7 @@ import pwpush
 from audit.models import AuditLog
 
 from . import params
-from .api_support import base_url, error, not_found
+from .api_support import StorageUnavailable, UploadRefused, base_url, error, not_found
 from .models import PasswordPush, Push, find_push, model_for_kind, push_models
 from .serializers import AuditLogSerializer, PushListSerializer, PushRetrieveSerializer, PushSerializer
 
@@ -92,6 +93,15 @@ class PushViewSet(viewsets.ViewSet):
     # --- create ---
 
     def create(self, request: Request) -> Response:
+        try:
+            return self.create_push(request)
+        finally:
+            # uploads stored while parsing that no push claimed (refused, invalid, crashed)
+            for handler in getattr(request._request, "_upload_handlers", []):
+                if hasattr(handler, "discard"):
+                    handler.discard()
+
+    def create_push(self, request: Request) -> Response:
         missing = error(400, f"param is missing or the value is empty or invalid: {self.param_key}")
         body = self.read_body(request)
         if body is None:
@@ -103,6 +113,8 @@ class PushViewSet(viewsets.ViewSet):
         if not isinstance(fields, dict) or not fields:
             return missing
         kind = self.infer_kind(fields)
+        if kind == "text" and any(isinstance(item, UploadedFile) for item in params.as_list(fields.get("files"))):
+            kind = "file"  # a text push with attachments is a file push here (spec §14.17)
         if (kind == "file" or "files" in fields) and not request.user.is_authenticated:
             return error(401, "You need to sign in or sign up before continuing.")
         if kind not in KNOWN_KINDS:
@@ -116,6 +128,7 @@ class PushViewSet(viewsets.ViewSet):
             return Response(errors, status=422)
         with transaction.atomic():
             push.save()
+            push.after_create()
             AuditLog.objects.record(request, push, AuditLog.Kind.CREATION)
         return Response(PushListSerializer(push, context=self.context(request, merged)).data, status=201)
 
@@ -129,6 +142,10 @@ class PushViewSet(viewsets.ViewSet):
             return None
         except RequestDataTooBig:
             return error(413, "The request body is too large.")
+        except UploadRefused as refused:
+            return Response(refused.body, status=refused.status)
+        except StorageUnavailable:
+            return error(503, "File storage is unavailable. Please try again later.")
         except SuspiciousOperation:  # too many fields or files
             return error(400, "The request has too many fields.")
         if isinstance(data, QueryDict):

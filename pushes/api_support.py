@@ -2,29 +2,23 @@
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, renderers
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from pwpush.middleware import is_api_path
 
 
-class JSONRenderer(renderers.JSONRenderer):
-    charset = "utf-8"
+class UploadRefused(Exception):
+    """An upload that must not be stored; carries the HTTP status and the JSON body."""
+
+    def __init__(self, status: int, body: dict) -> None:
+        super().__init__(status)
+        self.status, self.body = status, body
 
 
-class AlwaysJSON(BaseContentNegotiation):
-    """Responses are JSON whatever the Accept header says (spec §3.3)."""
-
-    def select_parser(self, request, parsers):
-        for parser in parsers:
-            if request.content_type.split(";")[0].strip().lower() == parser.media_type:
-                return parser
-        return None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
+class StorageUnavailable(Exception):
+    """The storage backend failed while taking or giving a file."""
 
 
 def error(status: int, message: str) -> Response:

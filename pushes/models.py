@@ -179,6 +179,9 @@ class Push(models.Model):
         self.updated_at = self.created_at if self._state.adding else timezone.now()
         super().save(*args, **kwargs)
 
+    def after_create(self) -> None:
+        """Runs in the create transaction, after the first save (file pushes attach files)."""
+
     def expire(self, *, deleted: bool = False) -> None:
         """Erases payload and passphrase and marks the push expired (spec §9.2)."""
         self.payload = None

@@ -28,20 +28,21 @@ def nest(params: QueryDict | dict) -> dict[str, Any]:
     nested: dict[str, Any] = {}
     items = params.lists() if isinstance(params, QueryDict) else ((k, [v]) for k, v in params.items())
     for key, values in items:
-        head = key.split("[", 1)[0]
-        parts = [head] + KEY_PART.findall(key[len(head) :])
+        is_list = key.endswith("[]")
+        path = key[:-2] if is_list else key
+        head = path.split("[", 1)[0]
+        rest = path[len(head) :]
+        parts = [head] + KEY_PART.findall(rest)
+        if "".join(f"[{part}]" for part in parts[1:]) != rest or "" in parts:
+            continue  # not plain bracket nesting (a[][b], a[b]c): not used by v1
         target = nested
         for part in parts[:-1]:
-            if part == "":
-                break
             target = target.setdefault(part, {})
             if not isinstance(target, dict):
                 break
         else:
             leaf = parts[-1]
-            if leaf == "" and len(parts) > 1:
-                continue  # "a[][b]" style nesting inside arrays is not used by v1
-            if key.endswith("[]"):
+            if is_list:
                 target[leaf] = list(values)
             elif not isinstance(target.get(leaf), dict):
                 target[leaf] = values[-1]
@@ -51,6 +52,10 @@ def nest(params: QueryDict | dict) -> dict[str, Any]:
 def scalar(value: Any) -> Any:
     """Arrays and objects where a scalar belongs count as absent (spec §3.2)."""
     return MISSING if isinstance(value, (list, dict)) else value
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def is_blank(value: Any) -> bool:

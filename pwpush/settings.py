@@ -179,16 +179,42 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 16 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
+# Uploaded files are encrypted as they arrive, never held whole in memory nor stored in clear.
+FILE_UPLOAD_HANDLERS = ["files.uploads.EncryptingUploadHandler"]
+MAX_FILE_SIZE = env_int("MAX_FILE_SIZE", 2 * 1024**3)
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# How long download links last, and how long the viewer who used the last view may still
+# download the files before the push expires.
+FILE_DOWNLOAD_WINDOW = env_int("FILE_DOWNLOAD_WINDOW", 15 * 60)
+
+S3_BUCKET = env("S3_BUCKET")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env("S3_ENDPOINT_URL"),
+            "region_name": env("S3_REGION"),
+            "access_key": env("S3_ACCESS_KEY_ID") or env("AWS_ACCESS_KEY_ID"),
+            "secret_key": env("S3_SECRET_ACCESS_KEY") or env("AWS_SECRET_ACCESS_KEY"),
+            "location": env("S3_PREFIX", ""),
+            # names are 192-bit random: no need to ask S3 whether one exists
+            "file_overwrite": True,
+            "default_acl": None,
+        },
+    }
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [],
-    "DEFAULT_RENDERER_CLASSES": ["pushes.api_support.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["pushes.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "pushes.api_support.AlwaysJSON",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "pushes.renderers.AlwaysJSON",
     "EXCEPTION_HANDLER": "pushes.api_support.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -1,7 +1,7 @@
 """Root URLconf: the admin and the v1 JSON API (routes end in .json)."""
 
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from pushes.api import PasswordPushViewSet, PushViewSet, VersionView
 from files.api import FilePushViewSet
@@ -27,6 +27,7 @@ def push_routes(prefix: str, viewset: type[PushViewSet]) -> list:
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("files.urls")),
     re_path(r"^api/v1/version(?:\.json)?$", VersionView.as_view()),
     *push_routes("p", PasswordPushViewSet),
     *push_routes("f", FilePushViewSet),

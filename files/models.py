@@ -1,0 +1,172 @@
+"""File pushes: an optional message plus attachments whose bytes are encrypted before storage."""
+
+import base64
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.storage import storages
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from pushes.fields import EncryptedTextField
+from pushes.models import MAX_TEXT_PAYLOAD, Push
+
+log = logging.getLogger(__name__)
+DOWNLOAD_SALT = "pwpush.files.download"
+
+
+def file_storage():
+    return storages["default"]
+
+
+class FilePush(Push):
+    """A message and 0..N encrypted files. Expiry deletes the stored objects."""
+
+    KINDS = {"file": "files"}
+
+    # Set by the counted view that used the last allowance: downloads stay open until then.
+    download_window_closes_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(Push.Meta):
+        verbose_name = "file push"
+
+    @property
+    def has_attachments(self) -> bool:
+        return self.attachments.exists()
+
+    @property
+    def downloads_open(self) -> bool:
+        """Files may be fetched: the push is live, or its last viewer's window is still open."""
+        if self.expired or self.days_remaining == 0:
+            return False
+        if self.views_remaining > 0:
+            return True
+        return self.download_window_closes_at is not None and timezone.now() < self.download_window_closes_at
+
+    @classmethod
+    def from_params(cls, kind: str, fields: dict, user) -> "FilePush":
+        push = super().from_params(kind, fields, user)
+        files = fields.get("files")
+        push.uploads = [item for item in files if hasattr(item, "storage_name")] if isinstance(files, list) else []
+        return push
+
+    def validate_payload(self) -> dict[str, list[str]]:
+        limit = settings.PUSH_SETTINGS["files"]["max_file_uploads"]
+        if sum(1 for upload in getattr(self, "uploads", []) if upload.size) > limit:
+            return {"files": [f"You can only attach up to {limit} files per push."]}
+        if len(self.payload or "") > MAX_TEXT_PAYLOAD:
+            return {"payload": [f"The payload is too large.  You can only push up to {MAX_TEXT_PAYLOAD} bytes."]}
+        return {}
+
+    def after_create(self) -> None:
+        """Attaches the uploads and claims their stored objects from the pending deletions."""
+        uploads = getattr(self, "uploads", [])
+        Attachment.objects.bulk_create(
+            [
+                Attachment(
+                    push=self,
+                    filename=upload.name,
+                    content_type=upload.content_type,
+                    size=upload.size,
+                    storage_name=upload.storage_name,
+                    file_key=upload.file_key,
+                )
+                for upload in uploads
+            ]
+        )
+        PendingDeletion.objects.filter(storage_name__in=[upload.storage_name for upload in uploads]).delete()
+
+    def claim_view(self, user) -> str:
+        kind = super().claim_view(user)
+        if kind == "view" and self.views_remaining == 0 and self.download_window_closes_at is None:
+            self.download_window_closes_at = timezone.now() + timedelta(seconds=settings.FILE_DOWNLOAD_WINDOW)
+            self.save(update_fields=["download_window_closes_at", "updated_at"])
+        return kind
+
+    def expire(self, *, deleted: bool = False) -> None:
+        """Erases the push and schedules its stored objects for deletion after commit."""
+        names = list(self.attachments.values_list("storage_name", flat=True))
+        PendingDeletion.objects.bulk_create(
+            [PendingDeletion(storage_name=name) for name in names], ignore_conflicts=True
+        )
+        self.attachments.all().delete()
+        super().expire(deleted=deleted)
+        # purge after the row lock is released; failures stay queued for the sweep
+        transaction.on_commit(lambda: PendingDeletion.objects.purge(names))
+
+    def file_entries(self, request) -> list[dict]:
+        return [attachment.entry(request) for attachment in self.attachments.order_by("pk")]
+
+
+class Attachment(models.Model):
+    """One uploaded file: its name and type, and where its ciphertext lives."""
+
+    push = models.ForeignKey(FilePush, on_delete=models.CASCADE, related_name="attachments")
+    filename = EncryptedTextField()
+    content_type = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    storage_name = models.CharField(max_length=255, unique=True)
+    # The file's own AES-256 key, itself sealed by the master keys.
+    file_key = EncryptedTextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"attachment {self.pk}"
+
+    @property
+    def key(self) -> bytes:
+        return base64.b64decode(self.file_key)
+
+    def entry(self, request) -> dict:
+        signed = signing.dumps(self.pk, salt=DOWNLOAD_SALT)
+        path = reverse("files:download", args=[signed, self.filename])
+        return {"filename": self.filename, "content_type": self.content_type, "url": request.build_absolute_uri(path)}
+
+    @classmethod
+    def from_signed(cls, signed: str) -> "Attachment | None":
+        """The attachment a download link names, if the link is genuine and not too old."""
+        try:
+            pk = signing.loads(signed, salt=DOWNLOAD_SALT, max_age=settings.FILE_DOWNLOAD_WINDOW)
+        except signing.BadSignature:
+            return None
+        return cls.objects.select_related("push").filter(pk=pk).first()
+
+
+class PendingDeletionManager(models.Manager):
+    def purge(self, names: list[str]) -> int:
+        """Deletes these stored objects; those that fail stay queued. Returns how many went."""
+        done = 0
+        storage = file_storage()
+        for name in names:
+            try:
+                storage.delete(name)
+            except Exception as exc:  # any storage fault: keep the row, try again later
+                self.filter(storage_name=name).update(
+                    attempts=models.F("attempts") + 1, last_error=type(exc).__name__[:200]
+                )
+                log.warning("could not delete a stored file object (%s); will retry", type(exc).__name__)
+                continue
+            self.filter(storage_name=name).delete()
+            done += 1
+        return done
+
+    def due(self, older_than: timedelta = timedelta(0)) -> models.QuerySet:
+        return self.filter(created_at__lte=timezone.now() - older_than)
+
+
+class PendingDeletion(models.Model):
+    """A stored object that must go: written before an upload starts (claimed when its push is
+    saved) and when a push expires, so a crash or a failed delete never orphans bytes for good."""
+
+    storage_name = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True, default="")
+
+    objects = PendingDeletionManager()
+
+    def __str__(self) -> str:
+        return f"pending deletion {self.pk}"
