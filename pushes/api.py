@@ -148,6 +148,8 @@ class PushViewSet(viewsets.ViewSet):
             return error(503, "File storage is unavailable. Please try again later.")
         except SuspiciousOperation:  # too many fields or files
             return error(400, "The request has too many fields.")
+        except OSError:  # the client went away mid-body (UnreadablePostError, gunicorn's NoMoreData)
+            return error(400, "The request body could not be read completely.")
         if isinstance(data, QueryDict):
             data = params.nest(data)  # DRF has merged any uploaded files in
         return data if isinstance(data, dict) else None
