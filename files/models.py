@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pushes.fields import EncryptedTextField
-from pushes.models import MAX_TEXT_PAYLOAD, Push
+from pushes.models import MAX_TEXT_PAYLOAD, Push, PushQuerySet
 
 log = logging.getLogger(__name__)
 DOWNLOAD_SALT = "pwpush.files.download"
@@ -22,6 +22,13 @@ def file_storage():
     return storages["default"]
 
 
+class FilePushQuerySet(PushQuerySet):
+    def out_of_views(self, now) -> models.Q:
+        """Used up, and the last viewer's download window (if any) has closed."""
+        window_closed = models.Q(download_window_closes_at__isnull=True) | models.Q(download_window_closes_at__lte=now)
+        return super().out_of_views(now) & window_closed
+
+
 class FilePush(Push):
     """A message and 0..N encrypted files. Expiry deletes the stored objects."""
 
@@ -29,6 +36,8 @@ class FilePush(Push):
 
     # Set by the counted view that used the last allowance: downloads stay open until then.
     download_window_closes_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FilePushQuerySet.as_manager()
 
     class Meta(Push.Meta):
         verbose_name = "file push"
@@ -87,18 +96,29 @@ class FilePush(Push):
         return kind
 
     def expire(self, *, deleted: bool = False) -> None:
-        """Erases the push and schedules its stored objects for deletion after commit."""
-        names = list(self.attachments.values_list("storage_name", flat=True))
-        PendingDeletion.objects.bulk_create(
-            [PendingDeletion(storage_name=name) for name in names], ignore_conflicts=True
-        )
-        self.attachments.all().delete()
+        """Erases the push and deletes its stored objects after commit."""
+        release_attachments([self.pk])
         super().expire(deleted=deleted)
-        # purge after the row lock is released; failures stay queued for the sweep
-        transaction.on_commit(lambda: PendingDeletion.objects.purge(names))
+
+    @classmethod
+    def expire_many(cls, pks: list[int]) -> int:
+        release_attachments(pks)
+        return super().expire_many(pks)
 
     def file_entries(self, request) -> list[dict]:
         return [attachment.entry(request) for attachment in self.attachments.order_by("pk")]
+
+
+def release_attachments(push_pks: list[int]) -> None:
+    """Drops these pushes' attachments and queues their objects, deleted once the transaction
+    commits (after the row lock is released); a failed deletion stays queued for the sweep."""
+    attachments = Attachment.objects.filter(push_id__in=push_pks)
+    names = list(attachments.values_list("storage_name", flat=True))
+    if not names:
+        return
+    PendingDeletion.objects.bulk_create([PendingDeletion(storage_name=name) for name in names], ignore_conflicts=True)
+    attachments.delete()
+    transaction.on_commit(lambda: PendingDeletion.objects.purge(names))
 
 
 class Attachment(models.Model):
@@ -144,17 +164,28 @@ class PendingDeletionManager(models.Manager):
             try:
                 storage.delete(name)
             except Exception as exc:  # any storage fault: keep the row, try again later
-                self.filter(storage_name=name).update(
-                    attempts=models.F("attempts") + 1, last_error=type(exc).__name__[:200]
-                )
+                row = self.filter(storage_name=name).first()
+                if row is not None:
+                    # back off: 1, 2, 4 ... minutes, at most a day
+                    delay = timedelta(minutes=min(2**row.attempts, 24 * 60))
+                    row.attempts += 1
+                    row.last_error = type(exc).__name__[:200]
+                    row.purge_after = timezone.now() + delay
+                    row.save(update_fields=["attempts", "last_error", "purge_after"])
                 log.warning("could not delete a stored file object (%s); will retry", type(exc).__name__)
                 continue
             self.filter(storage_name=name).delete()
             done += 1
         return done
 
-    def due(self, older_than: timedelta = timedelta(0)) -> models.QuerySet:
-        return self.filter(created_at__lte=timezone.now() - older_than)
+    def due(self) -> models.QuerySet:
+        return self.filter(purge_after__lte=timezone.now())
+
+    def before_upload(self, storage_name: str) -> "PendingDeletion":
+        """Queues an object about to be written; its push claims it, or the sweep deletes it
+        once no upload could still be writing it."""
+        grace = timedelta(seconds=settings.UPLOAD_GRACE_PERIOD)
+        return self.create(storage_name=storage_name, purge_after=timezone.now() + grace)
 
 
 class PendingDeletion(models.Model):
@@ -162,7 +193,9 @@ class PendingDeletion(models.Model):
     saved) and when a push expires, so a crash or a failed delete never orphans bytes for good."""
 
     storage_name = models.CharField(max_length=255, unique=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Not before: an upload in progress may still be writing the object.
+    purge_after = models.DateTimeField(default=timezone.now, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=200, blank=True, default="")
 

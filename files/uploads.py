@@ -96,7 +96,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.head = b""
         self.storage_name = f"files/{secrets.token_urlsafe(24)}"
         # write-ahead: if anything dies from here on, the sweep deletes what was stored
-        PendingDeletion.objects.create(storage_name=self.storage_name)
+        PendingDeletion.objects.before_upload(self.storage_name)
         self.stored.append(self.storage_name)
         self.temp = tempfile.NamedTemporaryFile(prefix="pwpush-upload-", dir=upload_temp_dir(), delete=False)
 

@@ -187,6 +187,8 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # How long download links last, and how long the viewer who used the last view may still
 # download the files before the push expires.
 FILE_DOWNLOAD_WINDOW = env_int("FILE_DOWNLOAD_WINDOW", 15 * 60)
+# An object whose upload began this long ago and that no push claimed is an orphan.
+UPLOAD_GRACE_PERIOD = env_int("UPLOAD_GRACE_PERIOD", 6 * 3600)
 
 S3_BUCKET = env("S3_BUCKET")
 if S3_BUCKET:
@@ -289,8 +291,38 @@ PUSH_SETTINGS = {
     "qr": kind_settings("qr"),
 }
 
-# --- Celery: the broker is Redis when configured. ---
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Expired pushes are deleted (with their audit logs) this many days after expiry;
+# owned pushes are kept for their owners' audit unless PRUNE_OWNED_AFTER_DAYS is set.
+PRUNE_ANONYMOUS_AFTER_DAYS = env_int("PRUNE_ANONYMOUS_AFTER_DAYS", 30)
+PRUNE_OWNED_AFTER_DAYS = int(env("PRUNE_OWNED_AFTER_DAYS")) if env("PRUNE_OWNED_AFTER_DAYS") else None
+
+# --- Celery: Redis when configured; otherwise a broker in files under DATA_DIR, so
+# `make run` needs no other service and the worker still runs beside gunicorn. ---
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    (DATA_DIR / "broker").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(DATA_DIR / "broker"),
+        "data_folder_out": str(DATA_DIR / "broker"),
+        "store_processed": False,
+    }
 CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged only when done: a worker killed mid-sweep leaves it to be redone.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    # every EXPIRE_SWEEP_SECONDS (default 5 minutes): erase pushes whose days or views ran out
+    "expire-due-pushes": {"task": "pushes.tasks.expire_due_pushes", "schedule": env_int("EXPIRE_SWEEP_SECONDS", 300)},
+    # every 10 minutes: delete stored file objects whose deletion failed or that no push claimed
+    "purge-files": {"task": "files.tasks.purge_files", "schedule": 600},
+    # every 6 hours: delete pushes that expired more than PRUNE_*_AFTER_DAYS ago
+    "prune-expired-pushes": {"task": "pushes.tasks.prune_expired_pushes", "schedule": 6 * 3600},
+}

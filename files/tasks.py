@@ -1,0 +1,22 @@
+"""Deleting stored file objects that no live push holds."""
+
+from celery import shared_task
+from django.db import transaction
+
+from pushes.tasks import BATCH_SIZE
+
+from .models import PendingDeletion
+
+
+@shared_task
+def purge_files(batch_size: int = BATCH_SIZE) -> int:
+    """Deletes queued objects: failed deletions, and uploads no push claimed. Idempotent."""
+    purged = 0
+    while True:
+        with transaction.atomic():
+            due = PendingDeletion.objects.due().select_for_update(skip_locked=True).order_by("pk")
+            names = list(due.values_list("storage_name", flat=True)[:batch_size])
+            # rows stay locked while their objects are deleted; a second sweep skips them
+            purged += PendingDeletion.objects.purge(names)
+        if len(names) < batch_size:
+            return purged
