@@ -306,6 +306,7 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(DATA_DIR / "broker"),
         "data_folder_out": str(DATA_DIR / "broker"),
+        "control_folder": str(DATA_DIR / "broker" / "control"),
         "store_processed": False,
     }
 CELERY_TASK_SERIALIZER = "json"
