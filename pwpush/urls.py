@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from pwpush.health import up
 from pushes.api import PasswordPushViewSet, PushViewSet, VersionView
 from files.api import FilePushViewSet
 from urls.api import UrlPushViewSet
@@ -27,6 +28,7 @@ def push_routes(prefix: str, viewset: type[PushViewSet]) -> list:
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("up", up, name="up"),
     path("", include("files.urls")),
     re_path(r"^api/v1/version(?:\.json)?$", VersionView.as_view()),
     *push_routes("p", PasswordPushViewSet),
