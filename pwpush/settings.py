@@ -53,7 +53,8 @@ def database_from_url(url: str) -> dict:
     if parts.scheme == "sqlite":
         return {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": unquote(parts.path[1:] if parts.path.startswith("//") else parts.path),
+            # sqlite:///relative.db, sqlite:////absolute/path.db
+            "NAME": unquote(parts.path[1:]),
             # BEGIN IMMEDIATE: a transaction takes the write lock up front, so view
             # claims serialise instead of failing with "database is locked".
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, **options},
