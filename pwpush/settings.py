@@ -148,6 +148,7 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     # Shared by every process (rate limits must be), unlike the in-memory default.
     CACHES = {
