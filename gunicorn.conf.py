@@ -9,4 +9,15 @@ timeout = int(os.environ.get("WEB_TIMEOUT", "120"))
 accesslog = "-"
 # The access log shows paths, and paths hold push tokens: log the method and status only.
 access_log_format = '%(h)s "%(m)s" %(s)s %(B)s %(L)ss'
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Forwarded headers are believed only from TRUSTED_PROXIES (pwpush.middleware does the rest).
+forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "")
+# One control socket per server, beside its data, not a shared one in $HOME.
+control_socket = os.path.join(os.environ.get("DATA_DIR", "data"), "gunicorn.ctl")
+
+
+def on_starting(server) -> None:
+    """gunicorn logs malformed request lines and headers whole: redact them like Django's logs."""
+    from pwpush.logging import RedactTokens
+
+    server.log.error_log.addFilter(RedactTokens())
+    server.log.access_log.addFilter(RedactTokens())

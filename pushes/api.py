@@ -1,6 +1,7 @@
 """The v1 JSON API: one PushViewSet holds the seven endpoints; each kind subclasses it."""
 
 import hashlib
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -35,8 +36,12 @@ PASSPHRASE_401 = {
 
 def is_prefetch(request: Request) -> bool:
     meta = request.META
-    purpose = f"{meta.get('HTTP_SEC_PURPOSE', '')} {meta.get('HTTP_PURPOSE', '')} {meta.get('HTTP_X_MOZ', '')}"
-    return "prefetch" in purpose.lower()
+    purpose = " ".join(meta.get(h, "") for h in ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ"))
+    return any(word in purpose.lower() for word in ("prefetch", "preview", "prerender"))
+
+
+def current_minute() -> int:
+    return int(time.time() // 60)
 
 
 def passphrase_attempts_exceeded(push: Push) -> bool:
@@ -44,12 +49,14 @@ def passphrase_attempts_exceeded(push: Push) -> bool:
 
     Called on the locked push row, so the count is exact even on the database cache.
     """
-    key = "pwpush:passphrase:" + hashlib.sha256(push.url_token.encode()).hexdigest()
-    cache.add(key, 0, timeout=60)
+    # One counter per push per clock minute: a lockout ends at the next minute whatever the
+    # backend does with timeouts (the database cache's incr() resets them to 5 minutes).
+    key = f"pwpush:passphrase:{hashlib.sha256(push.url_token.encode()).hexdigest()}:{current_minute()}"
+    cache.add(key, 0, timeout=120)
     try:
         attempts = cache.incr(key)
-    except ValueError:  # the window closed between add and incr
-        cache.set(key, 1, timeout=60)
+    except ValueError:  # culled between add and incr
+        cache.set(key, 1, timeout=120)
         attempts = 1
     return attempts > settings.PASSPHRASE_ATTEMPTS_PER_MINUTE
 
@@ -138,8 +145,8 @@ class PushViewSet(viewsets.ViewSet):
             if not request.content_type.startswith("multipart/"):
                 request._request.body  # enforces DATA_UPLOAD_MAX_MEMORY_SIZE before parsing
             data = request.data
-        except (exceptions.ParseError, exceptions.UnsupportedMediaType):
-            return None
+        except (exceptions.ParseError, exceptions.UnsupportedMediaType, RecursionError):
+            return None  # unparseable, or nested deeper than any real request
         except RequestDataTooBig:
             return error(413, "The request body is too large.")
         except UploadRefused as refused:

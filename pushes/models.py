@@ -136,6 +136,11 @@ class Push(models.Model):
         return {}
 
     def validate(self) -> dict[str, list[str]]:
+        for field in ("payload", "passphrase", "name", "note"):
+            try:
+                (getattr(self, field) or "").encode("utf-8")
+            except UnicodeEncodeError:  # lone surrogates from JSON escapes such as "\ud800"
+                return {field: ["is not valid Unicode text"]}
         errors = self.validate_payload()
         for field, limit in (("name", MAX_NAME), ("note", MAX_NOTE), ("passphrase", MAX_PASSPHRASE)):
             if len(getattr(self, field) or "") > limit:

@@ -7,8 +7,9 @@ from django.http import QueryDict
 
 TRUE_WORDS = {"on", "yes", "checked", "true", "1"}
 KEY_PART = re.compile(r"\[([^\[\]]*)\]")
-LEADING_INT = re.compile(r"\s*([+-]?\d+)")
-PAGE = re.compile(r"\s*[+-]?\d+\s*")
+# ASCII digits only, and few enough that int() never meets its size limit
+LEADING_INT = re.compile(r"\s*([+-]?[0-9]{1,18})")
+PAGE = re.compile(r"\s*[+-]?[0-9]{1,18}\s*")
 MAX_PAGE = 200
 
 

@@ -36,7 +36,8 @@ def env_list(name: str, default: str, *, pwp: str | None = None) -> list[str]:
 
 def secret_from_file(path: Path, nbytes: int = 32) -> str:
     """Returns the secret stored at path, creating it once with mode 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)  # the data folder: database, keys, files
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -110,6 +110,8 @@ class UnsafeTargetTestCase(BaseTestCase):
         "http://user:pass@", "http://user@", "https://", "http://:80", "https://example.com:notaport/",
         "https://example.com:99999/", "https://exa%6Dple.com", "https://evil.example\\@good.example",
         "https://a..b", "https://-bad-.example", "javascript://example.com/%0Aalert(1)",
+        "http://\u3164.com", "http://\u115f\u1160.example", "http://x.com\u2044@evil.example",
+        "https://good.example\u2215@evil.example", "https://good.example\uff0f@evil.example",
     ]
     SAFE = [
         "https://the0x00.dev", "http://example.com", "HTTPS://EXAMPLE.COM/Path?q=1#f", "Http://example.com",

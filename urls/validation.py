@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 MAX_URL_LENGTH = 8192
 INVALID = "must be a valid HTTP or HTTPS URL."
 SCHEME_PREFIX = re.compile(r"https?://", re.IGNORECASE)
+# Letters that render as nothing: a host made of them looks empty or like another host.
+INVISIBLE = set("\u115f\u1160\u3164\uffa0\u2800\u180e\u17b4\u17b5")
 LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
 
@@ -17,7 +19,7 @@ def url_errors(value: str) -> list[str]:
         return [f"is too long (maximum is {MAX_URL_LENGTH} characters)"]
     # Whitespace, control and invisible format characters are how schemes get disguised
     # (java\tscript:, \x00javascript:, zero-width joiners); a real URL has none of them.
-    if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in value):
+    if any(ch.isspace() or ch in INVISIBLE or unicodedata.category(ch).startswith("C") for ch in value):
         return [INVALID]
     if not SCHEME_PREFIX.match(value):
         return [INVALID]  # relative, scheme-relative //host, other or encoded schemes
@@ -28,6 +30,10 @@ def url_errors(value: str) -> list[str]:
         return [INVALID]
     # A backslash in the authority is read as a slash by browsers: https://evil\\@good.
     if "\\" in parts.netloc or not parts.hostname or not valid_host(parts.hostname):
+        return [INVALID]
+    # Credentials are plain ASCII; look-alike slashes there (x.com\u2044@evil) disguise the host.
+    userinfo = parts.netloc.rpartition("@")[0]
+    if not userinfo.isascii():
         return [INVALID]
     return []
 
