@@ -13,7 +13,7 @@ import unicodedata
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 
 from pushes.api_support import StorageUnavailable, UploadRefused
 
@@ -73,6 +73,9 @@ class EncryptedUpload(UploadedFile):
         self.storage_name = storage_name
         self.file_key = base64.b64encode(key).decode("ascii")
 
+    def close(self) -> None:
+        """Nothing to close: the parser closes parsed files when a later one is refused."""
+
 
 class EncryptingUploadHandler(FileUploadHandler):
     """Seals each uploaded file under its own key and puts the ciphertext in storage."""
@@ -89,6 +92,8 @@ class EncryptingUploadHandler(FileUploadHandler):
 
     def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
         super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
+        if not field_name.endswith("[files][]"):
+            raise SkipFile()  # unknown keys are ignored (spec §3.2): never stored
         user = getattr(self.request, "user", None)
         if user is None or not user.is_authenticated:  # nothing is stored for anonymous callers (spec §4.3)
             raise UploadRefused(401, {"error": "You need to sign in or sign up before continuing."})

@@ -87,3 +87,17 @@ class RedactTestCase(BaseTestCase):
         for header in ("Invalid HTTP Header: 'Authorization LEAKTOK3'", "Invalid HTTP Header: 'X-User-Token: LEAKTOK3'"):
             self.assertNotIn("LEAKTOK3", redact(header))
         self.assertEqual(redact("GET /api/v1/version.json 200"), "GET /api/v1/version.json 200")
+
+
+class UnknownFileFieldTestCase(BaseTestCase):
+    def test_it_ignores_files_under_unknown_keys(self) -> None:
+        import io
+
+        from files.models import PendingDeletion
+
+        upload = io.BytesIO(b"stray bytes")
+        upload.name = "stray.bin"
+        response = self.client.post("/p.json", {"password[payload]": "x", "password[other]": upload})
+        self.assertEqual(response.status_code, 201)  # anonymous, and no file push either
+        self.assertTrue(PasswordPush.objects.filter(url_token=response.json()["url_token"]).exists())
+        self.assertFalse(PendingDeletion.objects.exists())
