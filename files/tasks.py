@@ -1,16 +1,17 @@
 """Deleting stored file objects that no live push holds."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 
-from pushes.tasks import BATCH_SIZE
 
 from .models import PendingDeletion
 
 
 @shared_task
-def purge_files(batch_size: int = BATCH_SIZE) -> int:
+def purge_files(batch_size: int | None = None) -> int:
     """Deletes queued objects: failed deletions, and uploads no push claimed. Idempotent."""
+    batch_size = batch_size or settings.SWEEP_BATCH_SIZE
     purged = 0
     while True:
         with transaction.atomic():

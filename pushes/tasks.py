@@ -15,21 +15,21 @@ from audit.models import AuditLog
 from .models import push_models
 
 log = logging.getLogger(__name__)
-BATCH_SIZE = 500
 
 
-def locked_pks(queryset, size: int = BATCH_SIZE) -> list[int]:
+def locked_pks(queryset, size: int) -> list[int]:
     """The next primary keys of queryset, locked for this transaction and skipped by other sweeps."""
     return list(queryset.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:size])
 
 
 @shared_task
-def expire_due_pushes(batch_size: int = BATCH_SIZE) -> int:
+def expire_due_pushes(batch_size: int | None = None) -> int:
     """Expires every push whose days or views have run out (and whose download window closed).
 
     Rows are expired by primary key without being read, so a row sealed with a key that has
     since been removed is erased like any other.
     """
+    batch_size = batch_size or settings.SWEEP_BATCH_SIZE
     expired = 0
     for model in push_models():
         while True:
@@ -44,9 +44,10 @@ def expire_due_pushes(batch_size: int = BATCH_SIZE) -> int:
 
 
 @shared_task
-def prune_expired_pushes(batch_size: int = BATCH_SIZE) -> int:
+def prune_expired_pushes(batch_size: int | None = None) -> int:
     """Deletes long-expired pushes with their audit logs: anonymous ones after PRUNE_ANONYMOUS_AFTER_DAYS,
     owned ones (kept for their owners' audit by default) after PRUNE_OWNED_AFTER_DAYS."""
+    batch_size = batch_size or settings.SWEEP_BATCH_SIZE
     deleted = 0
     rules = [(True, settings.PRUNE_ANONYMOUS_AFTER_DAYS), (False, settings.PRUNE_OWNED_AFTER_DAYS)]
     for model in push_models():

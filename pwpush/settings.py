@@ -300,6 +300,8 @@ PUSH_SETTINGS = {
     "qr": kind_settings("qr"),
 }
 
+# Rows per transaction in the sweeps: bounded memory and short locks whatever the backlog.
+SWEEP_BATCH_SIZE = env_int("SWEEP_BATCH_SIZE", 500)
 # Expired pushes are deleted (with their audit logs) this many days after expiry;
 # owned pushes are kept for their owners' audit unless PRUNE_OWNED_AFTER_DAYS is set.
 PRUNE_ANONYMOUS_AFTER_DAYS = env_int("PRUNE_ANONYMOUS_AFTER_DAYS", 30)
