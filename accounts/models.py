@@ -4,7 +4,11 @@ import hashlib
 import hmac
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.models import (
+    AbstractBaseUser,
+    BaseUserManager,
+    PermissionsMixin,
+)
 from django.db import models
 from django.utils import timezone
 
@@ -22,8 +26,12 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email: str, password: str | None = None, **extra) -> "User":
-        return self.create_user(email, password, is_staff=True, is_superuser=True, **extra)
+    def create_superuser(
+        self, email: str, password: str | None = None, **extra
+    ) -> "User":
+        return self.create_user(
+            email, password, is_staff=True, is_superuser=True, **extra
+        )
 
     def get_by_api_token(self, token: str) -> "User | None":
         """Finds the active-or-not user holding token, comparing digests in constant time."""
@@ -41,7 +49,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     two_factor_enabled = models.BooleanField(default=False)
-    api_token_digest = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    api_token_digest = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

@@ -11,7 +11,9 @@ FIELD_LIMIT = 255
 
 class AuditLogManager(models.Manager):
     def for_push(self, push) -> models.QuerySet:
-        return self.filter(push_type=ContentType.objects.get_for_model(push), push_id=push.pk)
+        return self.filter(
+            push_type=ContentType.objects.get_for_model(push), push_id=push.pk
+        )
 
     def record(self, request: HttpRequest | None, push, kind: str) -> "AuditLog | None":
         """Writes one entry unless the push's log is full (spec §10).
@@ -56,7 +58,9 @@ class AuditLog(models.Model):
     push_id = models.PositiveBigIntegerField()
     push = GenericForeignKey("push_type", "push_id")
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
     ip = models.CharField(max_length=64, blank=True, default="")
     user_agent = models.CharField(max_length=FIELD_LIMIT, blank=True, default="")
     referrer = models.CharField(max_length=FIELD_LIMIT, blank=True, default="")
@@ -67,7 +71,11 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["push_type", "push_id", "created_at"], name="audit_push_idx")]
+        indexes = [
+            models.Index(
+                fields=["push_type", "push_id", "created_at"], name="audit_push_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M:%S}"

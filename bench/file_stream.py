@@ -86,7 +86,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data_dir: Path, port: int, max_file_size: int, log) -> tuple[subprocess.Popen, str]:
+def start_server(
+    data_dir: Path, port: int, max_file_size: int, log
+) -> tuple[subprocess.Popen, str]:
     env = {
         **os.environ,
         "DATA_DIR": str(data_dir),
@@ -96,7 +98,9 @@ def start_server(data_dir: Path, port: int, max_file_size: int, log) -> tuple[su
     }
     env.pop("DATABASE_URL", None)  # a fresh DATA_DIR means a fresh SQLite database
     py = str(VENV_BIN / "python")
-    subprocess.run([py, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [py, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
     subprocess.run([py, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
     out = subprocess.run(
         [py, "manage.py", "createuser", "bench@example.com"],
@@ -108,7 +112,14 @@ def start_server(data_dir: Path, port: int, max_file_size: int, log) -> tuple[su
     ).stdout
     token = out.strip().splitlines()[-1].strip()
     server = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "pwpush.wsgi", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
+        [
+            str(VENV_BIN / "gunicorn"),
+            "pwpush.wsgi",
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -135,7 +146,11 @@ def payload_chunks(size: int, seed: int = 1234):
     sent, i = 0, 0
     while sent < size:
         k = (i * 7919) % BLOCK
-        piece = i.to_bytes(8, "big") + block[k + 8 :] + block[:k] if k + 8 < BLOCK else block
+        piece = (
+            i.to_bytes(8, "big") + block[k + 8 :] + block[:k]
+            if k + 8 < BLOCK
+            else block
+        )
         piece = piece[: min(BLOCK, size - sent)]
         sent, i = sent + len(piece), i + 1
         yield piece
@@ -187,7 +202,9 @@ def download(port: int, url: str) -> tuple[str, int, float]:
     conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
     response = conn.getresponse()
     if response.status != 200:
-        raise RuntimeError(f"download: HTTP {response.status}: {response.read()[:500]!r}")
+        raise RuntimeError(
+            f"download: HTTP {response.status}: {response.read()[:500]!r}"
+        )
     sha, total, buf = hashlib.sha256(), 0, bytearray(BLOCK)
     view = memoryview(buf)
     while n := response.readinto(buf):
@@ -204,8 +221,18 @@ def disk_usage(directory: Path) -> tuple[int, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-mb", type=int, default=1024, help="file size in MiB (default 1024 = 1 GiB)")
-    parser.add_argument("--limit-mb", type=float, default=150, help="worker RSS limit in MB (default 150)")
+    parser.add_argument(
+        "--size-mb",
+        type=int,
+        default=1024,
+        help="file size in MiB (default 1024 = 1 GiB)",
+    )
+    parser.add_argument(
+        "--limit-mb",
+        type=float,
+        default=150,
+        help="worker RSS limit in MB (default 150)",
+    )
     args = parser.parse_args()
     size = args.size_mb * 1024 * 1024
     data_dir = Path(tempfile.mkdtemp(prefix="pwpush-bench-"))
@@ -213,7 +240,9 @@ def main() -> int:
     server = None
     try:
         with open(log_path, "wb") as log:
-            server, token = start_server(data_dir, free_port(), max(2 * 1024**3, size), log)
+            server, token = start_server(
+                data_dir, free_port(), max(2 * 1024**3, size), log
+            )
             port = int(server.args[-1].rsplit(":", 1)[1])
             sampler = Sampler(server.pid)
             sampler.start()
@@ -233,7 +262,9 @@ def main() -> int:
             sampler.stopped.set()
             sampler.join()
         apparent, allocated = disk_usage(data_dir / "files")
-        leftovers = list((data_dir / "tmp").glob("*")) if (data_dir / "tmp").exists() else []
+        leftovers = (
+            list((data_dir / "tmp").glob("*")) if (data_dir / "tmp").exists() else []
+        )
         hash_ok = got_sha == sent_sha and got_size == size
         restarted = len(sampler.workers_seen) != 1
         passed = hwm_mb <= args.limit_mb and hash_ok and not restarted
@@ -257,7 +288,10 @@ result               {"PASS" if passed else "FAIL"} (worker VmHWM {hwm_mb:.1f} M
         return 0 if passed else 1
     except Exception:
         if log_path.exists():
-            sys.stderr.write("--- server log (tail) ---\n" + log_path.read_text(errors="replace")[-3000:])
+            sys.stderr.write(
+                "--- server log (tail) ---\n"
+                + log_path.read_text(errors="replace")[-3000:]
+            )
         raise
     finally:
         if server is not None and server.poll() is None:

@@ -25,7 +25,9 @@ def file_storage():
 class FilePushQuerySet(PushQuerySet):
     def out_of_views(self, now) -> models.Q:
         """Used up, and the last viewer's download window (if any) has closed."""
-        window_closed = models.Q(download_window_closes_at__isnull=True) | models.Q(download_window_closes_at__lte=now)
+        window_closed = models.Q(download_window_closes_at__isnull=True) | models.Q(
+            download_window_closes_at__lte=now
+        )
         return super().out_of_views(now) & window_closed
 
 
@@ -53,13 +55,20 @@ class FilePush(Push):
             return False
         if self.views_remaining > 0:
             return True
-        return self.download_window_closes_at is not None and timezone.now() < self.download_window_closes_at
+        return (
+            self.download_window_closes_at is not None
+            and timezone.now() < self.download_window_closes_at
+        )
 
     @classmethod
     def from_params(cls, kind: str, fields: dict, user) -> "FilePush":
         push = super().from_params(kind, fields, user)
         files = fields.get("files")
-        push.uploads = [item for item in files if hasattr(item, "storage_name")] if isinstance(files, list) else []
+        push.uploads = (
+            [item for item in files if hasattr(item, "storage_name")]
+            if isinstance(files, list)
+            else []
+        )
         return push
 
     def validate_payload(self) -> dict[str, list[str]]:
@@ -67,7 +76,11 @@ class FilePush(Push):
         if sum(1 for upload in getattr(self, "uploads", []) if upload.size) > limit:
             return {"files": [f"You can only attach up to {limit} files per push."]}
         if len(self.payload or "") > MAX_TEXT_PAYLOAD:
-            return {"payload": [f"The payload is too large.  You can only push up to {MAX_TEXT_PAYLOAD} bytes."]}
+            return {
+                "payload": [
+                    f"The payload is too large.  You can only push up to {MAX_TEXT_PAYLOAD} bytes."
+                ]
+            }
         return {}
 
     def after_create(self) -> None:
@@ -86,12 +99,20 @@ class FilePush(Push):
                 for upload in uploads
             ]
         )
-        PendingDeletion.objects.filter(storage_name__in=[upload.storage_name for upload in uploads]).delete()
+        PendingDeletion.objects.filter(
+            storage_name__in=[upload.storage_name for upload in uploads]
+        ).delete()
 
     def claim_view(self, user) -> str:
         kind = super().claim_view(user)
-        if kind == "view" and self.views_remaining == 0 and self.download_window_closes_at is None:
-            self.download_window_closes_at = timezone.now() + timedelta(seconds=settings.FILE_DOWNLOAD_WINDOW)
+        if (
+            kind == "view"
+            and self.views_remaining == 0
+            and self.download_window_closes_at is None
+        ):
+            self.download_window_closes_at = timezone.now() + timedelta(
+                seconds=settings.FILE_DOWNLOAD_WINDOW
+            )
             self.save(update_fields=["download_window_closes_at", "updated_at"])
         return kind
 
@@ -106,7 +127,9 @@ class FilePush(Push):
         return super().expire_many(pks)
 
     def file_entries(self, request) -> list[dict]:
-        return [attachment.entry(request) for attachment in self.attachments.order_by("pk")]
+        return [
+            attachment.entry(request) for attachment in self.attachments.order_by("pk")
+        ]
 
 
 def release_attachments(push_pks: list[int]) -> None:
@@ -116,7 +139,9 @@ def release_attachments(push_pks: list[int]) -> None:
     names = list(attachments.values_list("storage_name", flat=True))
     if not names:
         return
-    PendingDeletion.objects.bulk_create([PendingDeletion(storage_name=name) for name in names], ignore_conflicts=True)
+    PendingDeletion.objects.bulk_create(
+        [PendingDeletion(storage_name=name) for name in names], ignore_conflicts=True
+    )
     attachments.delete()
     transaction.on_commit(lambda: PendingDeletion.objects.purge(names))
 
@@ -124,7 +149,9 @@ def release_attachments(push_pks: list[int]) -> None:
 class Attachment(models.Model):
     """One uploaded file: its name and type, and where its ciphertext lives."""
 
-    push = models.ForeignKey(FilePush, on_delete=models.CASCADE, related_name="attachments")
+    push = models.ForeignKey(
+        FilePush, on_delete=models.CASCADE, related_name="attachments"
+    )
     filename = EncryptedTextField()
     content_type = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
@@ -143,13 +170,19 @@ class Attachment(models.Model):
     def entry(self, request) -> dict:
         signed = signing.dumps(self.pk, salt=DOWNLOAD_SALT)
         path = reverse("files:download", args=[signed, self.filename])
-        return {"filename": self.filename, "content_type": self.content_type, "url": request.build_absolute_uri(path)}
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "url": request.build_absolute_uri(path),
+        }
 
     @classmethod
     def from_signed(cls, signed: str) -> "Attachment | None":
         """The attachment a download link names, if the link is genuine and not too old."""
         try:
-            pk = signing.loads(signed, salt=DOWNLOAD_SALT, max_age=settings.FILE_DOWNLOAD_WINDOW)
+            pk = signing.loads(
+                signed, salt=DOWNLOAD_SALT, max_age=settings.FILE_DOWNLOAD_WINDOW
+            )
         except signing.BadSignature:
             return None
         return cls.objects.select_related("push").filter(pk=pk).first()
@@ -172,7 +205,10 @@ class PendingDeletionManager(models.Manager):
                     row.last_error = type(exc).__name__[:200]
                     row.purge_after = timezone.now() + delay
                     row.save(update_fields=["attempts", "last_error", "purge_after"])
-                log.warning("could not delete a stored file object (%s); will retry", type(exc).__name__)
+                log.warning(
+                    "could not delete a stored file object (%s); will retry",
+                    type(exc).__name__,
+                )
                 continue
             self.filter(storage_name=name).delete()
             done += 1
@@ -185,7 +221,9 @@ class PendingDeletionManager(models.Manager):
         """Queues an object about to be written; its push claims it, or the sweep deletes it
         once no upload could still be writing it."""
         grace = timedelta(seconds=settings.UPLOAD_GRACE_PERIOD)
-        return self.create(storage_name=storage_name, purge_after=timezone.now() + grace)
+        return self.create(
+            storage_name=storage_name, purge_after=timezone.now() + grace
+        )
 
 
 class PendingDeletion(models.Model):

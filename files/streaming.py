@@ -58,7 +58,9 @@ class Encryptor:
         return self.header
 
     def _seal(self, chunk: bytes, last: bool) -> bytes:
-        sealed = self.cipher.encrypt(_nonce(self.header[len(MAGIC) :], self.index, last), chunk, self.header)
+        sealed = self.cipher.encrypt(
+            _nonce(self.header[len(MAGIC) :], self.index, last), chunk, self.header
+        )
         self.index += 1
         return sealed
 
@@ -88,7 +90,9 @@ def decrypt_stream(key: bytes, source: BinaryIO) -> Iterator[bytes]:
     current = _read_exactly(source, sealed_size)
     index = 0
     while True:
-        following = _read_exactly(source, sealed_size) if len(current) == sealed_size else b""
+        following = (
+            _read_exactly(source, sealed_size) if len(current) == sealed_size else b""
+        )
         last = not following
         if len(current) < TAG_BYTES:
             raise TamperedFile("truncated")

@@ -4,7 +4,6 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-
 from .models import PendingDeletion
 
 
@@ -15,7 +14,11 @@ def purge_files(batch_size: int | None = None) -> int:
     purged = 0
     while True:
         with transaction.atomic():
-            due = PendingDeletion.objects.due().select_for_update(skip_locked=True).order_by("pk")
+            due = (
+                PendingDeletion.objects.due()
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+            )
             names = list(due.values_list("storage_name", flat=True)[:batch_size])
             # rows stay locked while their objects are deleted; a second sweep skips them
             purged += PendingDeletion.objects.purge(names)

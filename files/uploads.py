@@ -21,7 +21,9 @@ from .models import PendingDeletion, file_storage
 from .streaming import Encryptor, new_file_key
 
 MAX_FILENAME = 255
-CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+CONTENT_TYPE = re.compile(
+    r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
+)
 SIGNATURES = [
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -37,7 +39,9 @@ SIGNATURES = [
 def clean_filename(name: str) -> str:
     """The name as given, less any path, control characters and excess length."""
     name = re.split(r"[/\\]", name or "")[-1]
-    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C")).strip()
+    name = "".join(
+        ch for ch in name if not unicodedata.category(ch).startswith("C")
+    ).strip()
     if name in {"", ".", ".."}:
         name = "file"
     if len(name) > MAX_FILENAME:
@@ -68,7 +72,9 @@ class SealedFile(File):
 class EncryptedUpload(UploadedFile):
     """What the parser hands the view for each file: metadata only; the bytes are stored."""
 
-    def __init__(self, *, name: str, content_type: str, size: int, storage_name: str, key: bytes) -> None:
+    def __init__(
+        self, *, name: str, content_type: str, size: int, storage_name: str, key: bytes
+    ) -> None:
         super().__init__(file=None, name=name, content_type=content_type, size=size)
         self.storage_name = storage_name
         self.file_key = base64.b64encode(key).decode("ascii")
@@ -90,13 +96,32 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.non_empty = 0
         self.temp = None
 
-    def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
-        super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
+    def new_file(
+        self,
+        field_name,
+        file_name,
+        content_type,
+        content_length,
+        charset=None,
+        content_type_extra=None,
+    ):
+        super().new_file(
+            field_name,
+            file_name,
+            content_type,
+            content_length,
+            charset,
+            content_type_extra,
+        )
         if not field_name.endswith("[files][]"):
             raise SkipFile()  # unknown keys are ignored (spec §3.2): never stored
         user = getattr(self.request, "user", None)
-        if user is None or not user.is_authenticated:  # nothing is stored for anonymous callers (spec §4.3)
-            raise UploadRefused(401, {"error": "You need to sign in or sign up before continuing."})
+        if (
+            user is None or not user.is_authenticated
+        ):  # nothing is stored for anonymous callers (spec §4.3)
+            raise UploadRefused(
+                401, {"error": "You need to sign in or sign up before continuing."}
+            )
         self.key = new_file_key()
         self.encryptor = Encryptor(self.key)
         self.size = 0
@@ -105,17 +130,27 @@ class EncryptingUploadHandler(FileUploadHandler):
         # write-ahead: if anything dies from here on, the sweep deletes what was stored
         PendingDeletion.objects.before_upload(self.storage_name)
         self.stored.append(self.storage_name)
-        self.temp = tempfile.NamedTemporaryFile(prefix="pwpush-upload-", dir=upload_temp_dir(), delete=False)
+        self.temp = tempfile.NamedTemporaryFile(
+            prefix="pwpush-upload-", dir=upload_temp_dir(), delete=False
+        )
 
     def receive_data_chunk(self, raw_data: bytes, start: int):
         if self.size == 0 and raw_data:
             self.non_empty += 1
             limit = settings.PUSH_SETTINGS["files"]["max_file_uploads"]
             if self.non_empty > limit:
-                raise UploadRefused(422, {"files": [f"You can only attach up to {limit} files per push."]})
+                raise UploadRefused(
+                    422,
+                    {"files": [f"You can only attach up to {limit} files per push."]},
+                )
         self.size += len(raw_data)
         if self.size > settings.MAX_FILE_SIZE:
-            raise UploadRefused(413, {"error": f"A file is larger than the limit of {settings.MAX_FILE_SIZE} bytes."})
+            raise UploadRefused(
+                413,
+                {
+                    "error": f"A file is larger than the limit of {settings.MAX_FILE_SIZE} bytes."
+                },
+            )
         if len(self.head) < 16:
             self.head += raw_data[: 16 - len(self.head)]
         self.temp.write(self.encryptor.write(raw_data))
@@ -126,15 +161,21 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.temp.close()
         try:
             with open(self.temp.name, "rb") as sealed:
-                stored_as = file_storage().save(self.storage_name, SealedFile(sealed, name=self.storage_name))
+                stored_as = file_storage().save(
+                    self.storage_name, SealedFile(sealed, name=self.storage_name)
+                )
         except Exception as exc:
             raise StorageUnavailable(type(exc).__name__) from exc
         finally:
-            if os.path.exists(self.temp.name):  # local storage moves it instead of copying
+            if os.path.exists(
+                self.temp.name
+            ):  # local storage moves it instead of copying
                 os.unlink(self.temp.name)
             self.temp = None
         if stored_as != self.storage_name:  # storage renamed it: track the real name
-            PendingDeletion.objects.filter(storage_name=self.storage_name).update(storage_name=stored_as)
+            PendingDeletion.objects.filter(storage_name=self.storage_name).update(
+                storage_name=stored_as
+            )
             self.stored[-1] = self.storage_name = stored_as
         name = clean_filename(self.file_name)
         return EncryptedUpload(
@@ -158,7 +199,9 @@ class EncryptingUploadHandler(FileUploadHandler):
         """Removes what this request stored but no push claimed (a refused or failed create)."""
         self.discard_temp()
         unclaimed = PendingDeletion.objects.filter(storage_name__in=self.stored)
-        PendingDeletion.objects.purge(list(unclaimed.values_list("storage_name", flat=True)))
+        PendingDeletion.objects.purge(
+            list(unclaimed.values_list("storage_name", flat=True))
+        )
 
 
 def upload_temp_dir() -> str:

@@ -15,16 +15,30 @@ def download(request: HttpRequest, signed: str, filename: str):
     try:
         source = file_storage().open(attachment.storage_name, "rb")
     except Exception:
-        return no_store(JsonResponse({"error": "File storage is unavailable. Please try again later."}, status=503))
+        return no_store(
+            JsonResponse(
+                {"error": "File storage is unavailable. Please try again later."},
+                status=503,
+            )
+        )
     chunks = decrypt_stream(attachment.key, source)
     try:
         first = next(chunks)  # a damaged file is refused before any byte is sent
     except TamperedFile:
         source.close()
-        return no_store(JsonResponse({"error": "The stored file is damaged and cannot be decrypted."}, status=500))
-    response = StreamingHttpResponse(_stream(first, chunks, source), content_type=attachment.content_type)
+        return no_store(
+            JsonResponse(
+                {"error": "The stored file is damaged and cannot be decrypted."},
+                status=500,
+            )
+        )
+    response = StreamingHttpResponse(
+        _stream(first, chunks, source), content_type=attachment.content_type
+    )
     response["Content-Length"] = str(attachment.size)
-    response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
+    response["Content-Disposition"] = content_disposition_header(
+        True, attachment.filename
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return no_store(response)
 

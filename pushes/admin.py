@@ -2,13 +2,30 @@ from django.contrib import admin
 
 from .models import PasswordPush
 
-METADATA = ("user", "expire_after_days", "expire_after_views", "view_count", "expired", "expired_on", "deleted", "created_at")
+METADATA = (
+    "user",
+    "expire_after_days",
+    "expire_after_views",
+    "view_count",
+    "expired",
+    "expired_on",
+    "deleted",
+    "created_at",
+)
 
 
 class PushAdmin(admin.ModelAdmin):
     """Operators see metadata only: never payload, passphrase, name or note."""
 
-    list_display = ("id", "user", "expired", "deleted", "created_at", "expire_after_days", "expire_after_views")
+    list_display = (
+        "id",
+        "user",
+        "expired",
+        "deleted",
+        "created_at",
+        "expire_after_days",
+        "expire_after_views",
+    )
     list_filter = ("expired", "deleted")
     fields = METADATA
     readonly_fields = METADATA

@@ -20,12 +20,21 @@ from audit.models import AuditLog
 from . import params
 from .api_support import StorageUnavailable, UploadRefused, base_url, error, not_found
 from .models import PasswordPush, Push, find_push, model_for_kind, push_models
-from .serializers import AuditLogSerializer, PushListSerializer, PushRetrieveSerializer, PushSerializer
+from .serializers import (
+    AuditLogSerializer,
+    PushListSerializer,
+    PushRetrieveSerializer,
+    PushSerializer,
+)
 
 PAGE_SIZE = 50
 KNOWN_KINDS = ("text", "file", "url", "qr")
 KIND_LABELS = {"text": "Text", "file": "File", "url": "URL", "qr": "QR code"}
-KIND_SWITCHES = {"file": "ENABLE_FILE_PUSHES", "url": "ENABLE_URL_PUSHES", "qr": "ENABLE_QR_PUSHES"}
+KIND_SWITCHES = {
+    "file": "ENABLE_FILE_PUSHES",
+    "url": "ENABLE_URL_PUSHES",
+    "qr": "ENABLE_QR_PUSHES",
+}
 PASSPHRASE_401 = {
     "error": "That passphrase is incorrect.",
     "message": "This push requires a passphrase. Please provide it using the 'passphrase' parameter "
@@ -36,7 +45,10 @@ PASSPHRASE_401 = {
 
 def is_prefetch(request: Request) -> bool:
     meta = request.META
-    purpose = " ".join(meta.get(h, "") for h in ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ"))
+    purpose = " ".join(
+        meta.get(h, "")
+        for h in ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
+    )
     return any(word in purpose.lower() for word in ("prefetch", "preview", "prerender"))
 
 
@@ -64,7 +76,9 @@ def passphrase_attempts_exceeded(push: Push) -> bool:
 class PushViewSet(viewsets.ViewSet):
     """create, retrieve, preview, audit, destroy, active and expired for one URL prefix."""
 
-    model: type[Push] | None = PasswordPush  # the prefix's own kind, tried first on lookups
+    model: type[Push] | None = (
+        PasswordPush  # the prefix's own kind, tried first on lookups
+    )
     param_key = "password"
     # Kinds listed by active/expired under this prefix; None lists every kind.
     list_models: list[type[Push]] | None = None
@@ -81,7 +95,9 @@ class PushViewSet(viewsets.ViewSet):
     def check_permissions(self, request: Request) -> None:
         user = request.user
         if not user.is_authenticated:
-            needs_user = {"audit", "active", "expired"} | (set() if self.anonymous_create else {"create"})
+            needs_user = {"audit", "active", "expired"} | (
+                set() if self.anonymous_create else {"create"}
+            )
             if not settings.ALLOW_ANONYMOUS or self.action in needs_user:
                 raise exceptions.NotAuthenticated()
         elif settings.REQUIRE_MFA and not user.two_factor_enabled:
@@ -90,7 +106,9 @@ class PushViewSet(viewsets.ViewSet):
             )
 
     def context(self, request: Request, extra: dict | None = None) -> dict:
-        locale = (extra or {}).get("push_locale", request.query_params.get("push_locale"))
+        locale = (extra or {}).get(
+            "push_locale", request.query_params.get("push_locale")
+        )
         return {
             "request": request,
             "base_url": base_url(request),
@@ -109,7 +127,9 @@ class PushViewSet(viewsets.ViewSet):
                     handler.discard()
 
     def create_push(self, request: Request) -> Response:
-        missing = error(400, f"param is missing or the value is empty or invalid: {self.param_key}")
+        missing = error(
+            400, f"param is missing or the value is empty or invalid: {self.param_key}"
+        )
         body = self.read_body(request)
         if body is None:
             return missing
@@ -120,15 +140,24 @@ class PushViewSet(viewsets.ViewSet):
         if not isinstance(fields, dict) or not fields:
             return missing
         kind = self.infer_kind(fields)
-        if kind == "text" and any(isinstance(item, UploadedFile) for item in params.as_list(fields.get("files"))):
-            kind = "file"  # a text push with attachments is a file push here (spec §14.17)
+        if kind == "text" and any(
+            isinstance(item, UploadedFile)
+            for item in params.as_list(fields.get("files"))
+        ):
+            kind = (
+                "file"  # a text push with attachments is a file push here (spec §14.17)
+            )
         if (kind == "file" or "files" in fields) and not request.user.is_authenticated:
             return error(401, "You need to sign in or sign up before continuing.")
         if kind not in KNOWN_KINDS:
-            return Response({"kind": ["is not within the available options"]}, status=422)
+            return Response(
+                {"kind": ["is not within the available options"]}, status=422
+            )
         model = model_for_kind(kind)
         if model is None or not getattr(settings, KIND_SWITCHES.get(kind, ""), True):
-            return Response({"kind": [f"{KIND_LABELS[kind]} pushes are disabled."]}, status=422)
+            return Response(
+                {"kind": [f"{KIND_LABELS[kind]} pushes are disabled."]}, status=422
+            )
         push = model.from_params(kind, fields, request.user)
         errors = push.validate()
         if errors:
@@ -137,13 +166,16 @@ class PushViewSet(viewsets.ViewSet):
             push.save()
             push.after_create()
             AuditLog.objects.record(request, push, AuditLog.Kind.CREATION)
-        return Response(PushListSerializer(push, context=self.context(request, merged)).data, status=201)
+        return Response(
+            PushListSerializer(push, context=self.context(request, merged)).data,
+            status=201,
+        )
 
     def read_body(self, request: Request) -> dict | Response | None:
         """The parsed body as nested dicts; None when it is unusable (the 400 of spec §3.3)."""
         try:
             if not request.content_type.startswith("multipart/"):
-                request._request.body  # enforces DATA_UPLOAD_MAX_MEMORY_SIZE before parsing
+                _ = request._request.body  # enforces DATA_UPLOAD_MAX_MEMORY_SIZE first
             data = request.data
         except (exceptions.ParseError, exceptions.UnsupportedMediaType, RecursionError):
             return None  # unparseable, or nested deeper than any real request
@@ -155,7 +187,9 @@ class PushViewSet(viewsets.ViewSet):
             return error(503, "File storage is unavailable. Please try again later.")
         except SuspiciousOperation:  # too many fields or files
             return error(400, "The request has too many fields.")
-        except OSError:  # the client went away mid-body (UnreadablePostError, gunicorn's NoMoreData)
+        except (
+            OSError
+        ):  # the client went away mid-body (UnreadablePostError, gunicorn's NoMoreData)
             return error(400, "The request body could not be read completely.")
         if isinstance(data, QueryDict):
             data = params.nest(data)  # DRF has merged any uploaded files in
@@ -179,17 +213,27 @@ class PushViewSet(viewsets.ViewSet):
             if push is None:
                 return not_found()
             if not params.is_blank(supplied) and passphrase_attempts_exceeded(push):
-                return error(429, "Too many passphrase attempts. Please try again in a minute.")
+                return error(
+                    429, "Too many passphrase attempts. Please try again in a minute."
+                )
             if push.due_to_expire:
                 push.expire()
-            if push.has_passphrase and not push.expired and not push.passphrase_matches(supplied or ""):
+            if (
+                push.has_passphrase
+                and not push.expired
+                and not push.passphrase_matches(supplied or "")
+            ):
                 AuditLog.objects.record(request, push, AuditLog.Kind.FAILED_PASSPHRASE)
                 return Response(PASSPHRASE_401, status=401)
             kind = push.claim_view(request.user)
             AuditLog.objects.record(request, push, kind)
             data = PushRetrieveSerializer(push, context=self.context(request)).data
             # The view that used the last allowance still sees the payload (spec §7.2.1 step 8).
-            if kind == AuditLog.Kind.VIEW and push.views_remaining == 0 and not push.has_attachments:
+            if (
+                kind == AuditLog.Kind.VIEW
+                and push.views_remaining == 0
+                and not push.has_attachments
+            ):
                 push.expire()
         return Response(data)
 
@@ -199,7 +243,9 @@ class PushViewSet(viewsets.ViewSet):
             return not_found()
         if request.method == "HEAD":
             return Response(status=200)
-        return error(503, "Prefetch requests do not open pushes; request it again to view it.")
+        return error(
+            503, "Prefetch requests do not open pushes; request it again to view it."
+        )
 
     # --- preview, audit, destroy ---
 
@@ -207,7 +253,13 @@ class PushViewSet(viewsets.ViewSet):
         push = find_push(url_token, self.model)
         if push is None:
             return not_found()
-        return Response({"url": PushSerializer(push, context=self.context(request)).data["html_url"]})
+        return Response(
+            {
+                "url": PushSerializer(push, context=self.context(request)).data[
+                    "html_url"
+                ]
+            }
+        )
 
     def audit(self, request: Request, url_token: str) -> Response:
         push = find_push(url_token, self.model)
@@ -218,7 +270,9 @@ class PushViewSet(viewsets.ViewSet):
         page = self.page(request)
         if page is None:
             return error(400, "Invalid page parameter")
-        entries = push.audit_logs.order_by("created_at", "id")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        entries = push.audit_logs.order_by("created_at", "id")[
+            (page - 1) * PAGE_SIZE : page * PAGE_SIZE
+        ]
         return Response({"views": AuditLogSerializer(entries, many=True).data})
 
     def destroy(self, request: Request, url_token: str) -> Response:
@@ -247,7 +301,9 @@ class PushViewSet(viewsets.ViewSet):
             return error(400, "Invalid page parameter")
         models = push_models() if self.list_models is None else self.list_models
         pushes = owned_pushes(request.user, models, expired, page)
-        return Response(PushListSerializer(pushes, many=True, context=self.context(request)).data)
+        return Response(
+            PushListSerializer(pushes, many=True, context=self.context(request)).data
+        )
 
     def page(self, request: Request) -> int | None:
         if any(key.startswith("page[") for key in request.query_params):
@@ -255,17 +311,35 @@ class PushViewSet(viewsets.ViewSet):
         return params.parse_page(request.query_params.get("page"))
 
 
-def owned_pushes(user, models: list[type[Push]], expired: bool, page: int) -> list[Push]:
+def owned_pushes(
+    user, models: list[type[Push]], expired: bool, page: int
+) -> list[Push]:
     """One page of the user's pushes over several kinds, newest first."""
     rows = []
     for model in models:
-        queryset = model.objects.owned_by(user).filter(expired=expired).order_by("-created_at", "-pk")
-        rows += [(created, pk, model) for pk, created in queryset.values_list("pk", "created_at")[: page * PAGE_SIZE]]
+        queryset = (
+            model.objects.owned_by(user)
+            .filter(expired=expired)
+            .order_by("-created_at", "-pk")
+        )
+        rows += [
+            (created, pk, model)
+            for pk, created in queryset.values_list("pk", "created_at")[
+                : page * PAGE_SIZE
+            ]
+        ]
     rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
     window = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     loaded = {}
     for model in {row[2] for row in window}:
-        loaded.update({(model, p.pk): p for p in model.objects.filter(pk__in=[r[1] for r in window if r[2] is model])})
+        loaded.update(
+            {
+                (model, p.pk): p
+                for p in model.objects.filter(
+                    pk__in=[r[1] for r in window if r[2] is model]
+                )
+            }
+        )
     return [loaded[(model, pk)] for _, pk, model in window]
 
 
@@ -280,4 +354,10 @@ class VersionView(APIView):
     authentication_classes: list = []
 
     def get(self, request: Request) -> Response:
-        return Response({"application_version": pwpush.__version__, "api_version": "1.5", "edition": "oss"})
+        return Response(
+            {
+                "application_version": pwpush.__version__,
+                "api_version": "1.5",
+                "edition": "oss",
+            }
+        )

@@ -47,7 +47,11 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.PermissionDenied):
         return error(403, str(exc.detail))
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+    if (
+        response is not None
+        and isinstance(response.data, dict)
+        and "detail" in response.data
+    ):
         response.data = {"error": str(response.data["detail"])}
     return response
 
@@ -73,7 +77,9 @@ def json_bad_request(request: HttpRequest, exception=None):
 def json_server_error(request: HttpRequest):
     """handler500: never a stack trace, JSON for API paths."""
     if is_api_path(request.path):
-        return JsonResponse({"status": 500, "error": "Internal Server Error"}, status=500)
+        return JsonResponse(
+            {"status": 500, "error": "Internal Server Error"}, status=500
+        )
     from django.views.defaults import server_error
 
     return server_error(request)

@@ -16,7 +16,11 @@ def encryption_keys(app_configs, **kwargs) -> list:
         try:
             decode_key(text)
         except ImproperlyConfigured as exc:
-            errors.append(Error(f"PWPUSH_ENCRYPTION_KEYS entry {index + 1}: {exc}", id="pwpush.E001"))
+            errors.append(
+                Error(
+                    f"PWPUSH_ENCRYPTION_KEYS entry {index + 1}: {exc}", id="pwpush.E001"
+                )
+            )
     return errors
 
 
@@ -27,7 +31,12 @@ def trusted_proxies(app_configs, **kwargs) -> list:
         try:
             ipaddress.ip_network(entry, strict=False)
         except ValueError:
-            errors.append(Error(f"TRUSTED_PROXIES holds {entry!r}, which is not an IP address or CIDR range.", id="pwpush.E002"))
+            errors.append(
+                Error(
+                    f"TRUSTED_PROXIES holds {entry!r}, which is not an IP address or CIDR range.",
+                    id="pwpush.E002",
+                )
+            )
     return errors
 
 

@@ -46,8 +46,12 @@ class PushQuerySet(models.QuerySet):
         # One clause per distinct lifetime (at most a few dozen): SQLite cannot multiply
         # a duration in SQL, and this form uses the created_at index on every database.
         out_of_days = models.Q(pk__in=[])
-        for days in live.values_list("expire_after_days", flat=True).distinct().order_by():
-            out_of_days |= models.Q(expire_after_days=days, created_at__lte=now - timedelta(days=days))
+        for days in (
+            live.values_list("expire_after_days", flat=True).distinct().order_by()
+        ):
+            out_of_days |= models.Q(
+                expire_after_days=days, created_at__lte=now - timedelta(days=days)
+            )
         return live.filter(out_of_days | self.out_of_views(now))
 
     def out_of_views(self, now) -> models.Q:
@@ -86,13 +90,20 @@ class Push(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
-    audit_logs = GenericRelation(AuditLog, content_type_field="push_type", object_id_field="push_id")
+    audit_logs = GenericRelation(
+        AuditLog, content_type_field="push_type", object_id_field="push_id"
+    )
 
     objects = PushQuerySet.as_manager()
 
     class Meta:
         abstract = True
-        indexes = [models.Index(fields=["user", "expired", "-created_at"], name="%(app_label)s_%(class)s_owner")]
+        indexes = [
+            models.Index(
+                fields=["user", "expired", "-created_at"],
+                name="%(app_label)s_%(class)s_owner",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self._meta.verbose_name} {self.pk}"
@@ -112,7 +123,9 @@ class Push(models.Model):
     @property
     def due_to_expire(self) -> bool:
         """True when days or views have run out but expire() has not run yet."""
-        return not self.expired and (self.days_remaining == 0 or self.views_remaining == 0)
+        return not self.expired and (
+            self.days_remaining == 0 or self.views_remaining == 0
+        )
 
     @property
     def has_passphrase(self) -> bool:
@@ -123,13 +136,20 @@ class Push(models.Model):
         return False
 
     def is_owned_by(self, user) -> bool:
-        return self.user_id is not None and user is not None and user.is_authenticated and self.user_id == user.pk
+        return (
+            self.user_id is not None
+            and user is not None
+            and user.is_authenticated
+            and self.user_id == user.pk
+        )
 
     def is_deletable_by(self, user) -> bool:
         return self.is_owned_by(user) or self.deletable_by_viewer is True
 
     def passphrase_matches(self, candidate: str) -> bool:
-        return hmac.compare_digest((candidate or "").encode(), (self.passphrase or "").encode())
+        return hmac.compare_digest(
+            (candidate or "").encode(), (self.passphrase or "").encode()
+        )
 
     def validate_payload(self) -> dict[str, list[str]]:
         """Returns the spec's 422 field errors for this kind's payload."""
@@ -139,10 +159,16 @@ class Push(models.Model):
         for field in ("payload", "passphrase", "name", "note"):
             try:
                 (getattr(self, field) or "").encode("utf-8")
-            except UnicodeEncodeError:  # lone surrogates from JSON escapes such as "\ud800"
+            except (
+                UnicodeEncodeError
+            ):  # lone surrogates from JSON escapes such as "\ud800"
                 return {field: ["is not valid Unicode text"]}
         errors = self.validate_payload()
-        for field, limit in (("name", MAX_NAME), ("note", MAX_NOTE), ("passphrase", MAX_PASSPHRASE)):
+        for field, limit in (
+            ("name", MAX_NAME),
+            ("note", MAX_NOTE),
+            ("passphrase", MAX_PASSPHRASE),
+        ):
             if len(getattr(self, field) or "") > limit:
                 errors[field] = [f"is too long (maximum is {limit} characters)"]
         return errors
@@ -163,7 +189,9 @@ class Push(models.Model):
                 return False
             value = params.scalar(fields.get(key, params.MISSING))
             # absent, or an array/object dropped as absent (spec §3.2): the default
-            return conf[default] if value is params.MISSING else params.parse_bool(value)
+            return (
+                conf[default] if value is params.MISSING else params.parse_bool(value)
+            )
 
         return cls(
             payload=text("payload"),
@@ -183,11 +211,17 @@ class Push(models.Model):
                 conf["expire_after_views_default"],
             ),
             deletable_by_viewer=(
-                flag("deletable_by_viewer", "enable_deletable_pushes", "deletable_pushes_default")
+                flag(
+                    "deletable_by_viewer",
+                    "enable_deletable_pushes",
+                    "deletable_pushes_default",
+                )
                 if "enable_deletable_pushes" in conf
                 else None
             ),
-            retrieval_step=flag("retrieval_step", "enable_retrieval_step", "retrieval_step_default"),
+            retrieval_step=flag(
+                "retrieval_step", "enable_retrieval_step", "retrieval_step_default"
+            ),
             user=user if user is not None and user.is_authenticated else None,
         )
 
@@ -255,11 +289,15 @@ def new_url_token() -> str:
     """A fresh token, unique across every push kind."""
     while True:
         token = "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
-        if not any(model.objects.filter(url_token=token).exists() for model in push_models()):
+        if not any(
+            model.objects.filter(url_token=token).exists() for model in push_models()
+        ):
             return token
 
 
-def find_push(url_token: str, prefer: type[Push] | None = None, *, lock: bool = False) -> Push | None:
+def find_push(
+    url_token: str, prefer: type[Push] | None = None, *, lock: bool = False
+) -> Push | None:
     """The push with this token, whatever its kind, trying the prefix's own kind first."""
     models_in_order = sorted(push_models(), key=lambda model: model is not prefer)
     for model in models_in_order:
@@ -295,7 +333,15 @@ class PasswordPush(Push):
         if not payload.strip():
             return {"payload": ["Payload is required."]}
         if self.kind == self.Kind.QR and len(payload) > MAX_QR_PAYLOAD:
-            return {"payload": [f"The QR code payload is too large.  You can only push up to {MAX_QR_PAYLOAD} bytes."]}
+            return {
+                "payload": [
+                    f"The QR code payload is too large.  You can only push up to {MAX_QR_PAYLOAD} bytes."
+                ]
+            }
         if len(payload) > MAX_TEXT_PAYLOAD:
-            return {"payload": [f"The payload is too large.  You can only push up to {MAX_TEXT_PAYLOAD} bytes."]}
+            return {
+                "payload": [
+                    f"The payload is too large.  You can only push up to {MAX_TEXT_PAYLOAD} bytes."
+                ]
+            }
         return {}

@@ -27,7 +27,11 @@ def nest(params: QueryDict | dict) -> dict[str, Any]:
     A key that collides with a different shape is dropped rather than guessed at.
     """
     nested: dict[str, Any] = {}
-    items = params.lists() if isinstance(params, QueryDict) else ((k, [v]) for k, v in params.items())
+    items = (
+        params.lists()
+        if isinstance(params, QueryDict)
+        else ((k, [v]) for k, v in params.items())
+    )
     for key, values in items:
         is_list = key.endswith("[]")
         path = key[:-2] if is_list else key
@@ -60,7 +64,11 @@ def as_list(value: Any) -> list:
 
 
 def is_blank(value: Any) -> bool:
-    return value is MISSING or value is None or (isinstance(value, str) and not value.strip())
+    return (
+        value is MISSING
+        or value is None
+        or (isinstance(value, str) and not value.strip())
+    )
 
 
 def lenient_int(value: Any) -> int | None:
@@ -84,7 +92,11 @@ def in_range_or_default(value: Any, low: int, high: int, default: int) -> int:
 def parse_bool(value: Any) -> bool:
     if value is True:
         return True
-    return isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).lower() in TRUE_WORDS
+    return (
+        isinstance(value, (str, int))
+        and not isinstance(value, bool)
+        and str(value).lower() in TRUE_WORDS
+    )
 
 
 def parse_page(raw: str | None) -> int | None:

@@ -4,7 +4,7 @@ They read the abstract Push, so one set of serializers serves password, file and
 pushes alike. The payload leaves only through PushRetrieveSerializer.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rest_framework import serializers
 
@@ -13,8 +13,10 @@ class Timestamp(serializers.Field):
     """ISO-8601 UTC with milliseconds and Z: 2025-05-26T10:15:30.123Z (spec §6.5)."""
 
     def to_representation(self, value: datetime) -> str:
-        value = value.astimezone(timezone.utc)
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+        value = value.astimezone(UTC)
+        return (
+            value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+        )
 
 
 def html_url(push, context: dict) -> str:

@@ -19,7 +19,11 @@ log = logging.getLogger(__name__)
 
 def locked_pks(queryset, size: int) -> list[int]:
     """The next primary keys of queryset, locked for this transaction and skipped by other sweeps."""
-    return list(queryset.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:size])
+    return list(
+        queryset.select_for_update(skip_locked=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:size]
+    )
 
 
 @shared_task
@@ -49,17 +53,26 @@ def prune_expired_pushes(batch_size: int | None = None) -> int:
     owned ones (kept for their owners' audit by default) after PRUNE_OWNED_AFTER_DAYS."""
     batch_size = batch_size or settings.SWEEP_BATCH_SIZE
     deleted = 0
-    rules = [(True, settings.PRUNE_ANONYMOUS_AFTER_DAYS), (False, settings.PRUNE_OWNED_AFTER_DAYS)]
+    rules = [
+        (True, settings.PRUNE_ANONYMOUS_AFTER_DAYS),
+        (False, settings.PRUNE_OWNED_AFTER_DAYS),
+    ]
     for model in push_models():
         for anonymous, days in rules:
             if days is None:
                 continue
-            old = model.objects.filter(expired=True, user__isnull=anonymous, expired_on__lte=timezone.now() - timedelta(days=days))
+            old = model.objects.filter(
+                expired=True,
+                user__isnull=anonymous,
+                expired_on__lte=timezone.now() - timedelta(days=days),
+            )
             content_type = ContentType.objects.get_for_model(model)
             while True:
                 with transaction.atomic():
                     pks = locked_pks(old, batch_size)
-                    AuditLog.objects.filter(push_type=content_type, push_id__in=pks).delete()
+                    AuditLog.objects.filter(
+                        push_type=content_type, push_id__in=pks
+                    ).delete()
                     # only("pk"): deleting never decrypts, so rows under removed keys go too
                     model.objects.filter(pk__in=pks).only("pk").delete()
                 deleted += len(pks)

@@ -21,16 +21,21 @@ def database_ok() -> bool:
 
 
 def broker_state() -> str:
-    """"embedded" without Redis; otherwise whether Redis answers a PING within a second."""
+    """ "embedded" without Redis; otherwise whether Redis answers a PING within a second."""
     if not settings.REDIS_URL:
         return "embedded"
     import redis
 
     try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
+        redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+        ).ping()
         return "ok"
     except Exception as exc:
-        log.error("health: the broker (REDIS_URL) is unreachable (%s); background expiry is stalled", type(exc).__name__)
+        log.error(
+            "health: the broker (REDIS_URL) is unreachable (%s); background expiry is stalled",
+            type(exc).__name__,
+        )
         return "unreachable"
 
 
@@ -38,7 +43,11 @@ def broker_state() -> str:
 def up(request: HttpRequest) -> JsonResponse:
     """200 when the database answers, else 503; the broker's state is reported, not required."""
     db = database_ok()
-    body = {"status": "ok" if db else "unavailable", "database": "ok" if db else "unreachable", "broker": broker_state()}
+    body = {
+        "status": "ok" if db else "unavailable",
+        "database": "ok" if db else "unreachable",
+        "broker": broker_state(),
+    }
     response = JsonResponse(body, status=200 if db else 503)
     response["Cache-Control"] = "no-store"
     return response

@@ -5,7 +5,9 @@ import re
 
 TOKEN_IN_PATH = re.compile(r"/([pfr])/[A-Za-z0-9_-]+")
 PASSPHRASE_PARAM = re.compile(r"(?i)(passphrase=)[^&\s'\"]*")
-CREDENTIAL_HEADER = re.compile(r"(?i)(authorization|x-user-token|cookie)([\s:=]*)[^'\"\r\n]*")
+CREDENTIAL_HEADER = re.compile(
+    r"(?i)(authorization|x-user-token|cookie)([\s:=]*)[^'\"\r\n]*"
+)
 
 
 def redact(message: str) -> str:

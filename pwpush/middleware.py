@@ -34,7 +34,11 @@ class TrustedProxyMiddleware:
         meta = request.META
         networks = _networks(tuple(settings.TRUSTED_PROXIES))
         if networks and _trusted(meta.get("REMOTE_ADDR", ""), networks):
-            hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+            hops = [
+                hop.strip()
+                for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")
+                if hop.strip()
+            ]
             while hops and _trusted(hops[-1], networks):
                 hops.pop()
             if hops and _valid_ip(hops[-1]):
@@ -46,7 +50,11 @@ class TrustedProxyMiddleware:
             if host:
                 meta["HTTP_HOST"] = host
         else:
-            for header in ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST"):
+            for header in (
+                "HTTP_X_FORWARDED_FOR",
+                "HTTP_X_FORWARDED_PROTO",
+                "HTTP_X_FORWARDED_HOST",
+            ):
                 meta.pop(header, None)
         return self.get_response(request)
 

@@ -37,7 +37,9 @@ def env_list(name: str, default: str, *, pwp: str | None = None) -> list[str]:
 def secret_from_file(path: Path, nbytes: int = 32) -> str:
     """Returns the secret stored at path, creating it once with mode 0600."""
     if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True)  # the data folder: database, keys, files
+        path.parent.mkdir(
+            mode=0o700, parents=True
+        )  # the data folder: database, keys, files
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -147,7 +149,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
@@ -211,7 +216,9 @@ if S3_BUCKET:
     }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiTokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiTokenAuthentication"
+    ],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["pushes.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -228,7 +235,9 @@ REST_FRAMEWORK = {
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_REDIRECT_EXEMPT = [r"^up$"]  # health checks come over plain http from inside
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0
+)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SECURE_SSL_REDIRECT)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -240,7 +249,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_tokens": {"()": "pwpush.logging.RedactTokens"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
 
@@ -250,7 +261,9 @@ ALLOW_ANONYMOUS = env_bool("ALLOW_ANONYMOUS", True, pwp="PWP__ALLOW_ANONYMOUS")
 ENABLE_FILE_PUSHES = env_bool("ENABLE_FILE_PUSHES", True, pwp="PWP__ENABLE_FILE_PUSHES")
 ENABLE_URL_PUSHES = env_bool("ENABLE_URL_PUSHES", True, pwp="PWP__ENABLE_URL_PUSHES")
 ENABLE_QR_PUSHES = env_bool("ENABLE_QR_PUSHES", True, pwp="PWP__ENABLE_QR_PUSHES")
-OVERRIDE_BASE_URL = (env("OVERRIDE_BASE_URL", "", pwp="PWP__OVERRIDE_BASE_URL") or "").rstrip("/")
+OVERRIDE_BASE_URL = (
+    env("OVERRIDE_BASE_URL", "", pwp="PWP__OVERRIDE_BASE_URL") or ""
+).rstrip("/")
 FORCE_SSL = env_bool("FORCE_SSL", False)
 REQUIRE_MFA = env_bool("REQUIRE_MFA", False, pwp="PWP__REQUIRE_MFA")
 NOINDEX = env_bool("NOINDEX", True, pwp="PWP__NOINDEX")
@@ -264,7 +277,9 @@ PASSPHRASE_ATTEMPTS_PER_MINUTE = env_int("PASSPHRASE_ATTEMPTS_PER_MINUTE", 5)
 AUDIT_LOG_CAP = env_int("AUDIT_LOG_CAP", 2000)
 
 
-def kind_settings(group: str, *, deletable: bool = True, max_file_uploads: bool = False) -> dict:
+def kind_settings(
+    group: str, *, deletable: bool = True, max_file_uploads: bool = False
+) -> dict:
     """One settings group of spec §2.2 (pw, url, files, qr), read from GROUP_KEY or PWP__GROUP__KEY."""
 
     def read(key: str, default, cast):
@@ -286,8 +301,12 @@ def kind_settings(group: str, *, deletable: bool = True, max_file_uploads: bool 
         "retrieval_step_default": read("retrieval_step_default", True, boolean),
     }
     if deletable:
-        values["enable_deletable_pushes"] = read("enable_deletable_pushes", True, boolean)
-        values["deletable_pushes_default"] = read("deletable_pushes_default", True, boolean)
+        values["enable_deletable_pushes"] = read(
+            "enable_deletable_pushes", True, boolean
+        )
+        values["deletable_pushes_default"] = read(
+            "deletable_pushes_default", True, boolean
+        )
     if max_file_uploads:
         values["max_file_uploads"] = read("max_file_uploads", 10, int)
     return values
@@ -305,7 +324,9 @@ SWEEP_BATCH_SIZE = env_int("SWEEP_BATCH_SIZE", 500)
 # Expired pushes are deleted (with their audit logs) this many days after expiry;
 # owned pushes are kept for their owners' audit unless PRUNE_OWNED_AFTER_DAYS is set.
 PRUNE_ANONYMOUS_AFTER_DAYS = env_int("PRUNE_ANONYMOUS_AFTER_DAYS", 30)
-PRUNE_OWNED_AFTER_DAYS = int(env("PRUNE_OWNED_AFTER_DAYS")) if env("PRUNE_OWNED_AFTER_DAYS") else None
+PRUNE_OWNED_AFTER_DAYS = (
+    int(env("PRUNE_OWNED_AFTER_DAYS")) if env("PRUNE_OWNED_AFTER_DAYS") else None
+)
 
 # --- Celery: Redis when configured; otherwise a broker in files under DATA_DIR, so
 # `make run` needs no other service and the worker still runs beside gunicorn. ---
@@ -332,9 +353,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # every EXPIRE_SWEEP_SECONDS (default 5 minutes): erase pushes whose days or views ran out
-    "expire-due-pushes": {"task": "pushes.tasks.expire_due_pushes", "schedule": env_int("EXPIRE_SWEEP_SECONDS", 300)},
+    "expire-due-pushes": {
+        "task": "pushes.tasks.expire_due_pushes",
+        "schedule": env_int("EXPIRE_SWEEP_SECONDS", 300),
+    },
     # every 10 minutes: delete stored file objects whose deletion failed or that no push claimed
     "purge-files": {"task": "files.tasks.purge_files", "schedule": 600},
     # every 6 hours: delete pushes that expired more than PRUNE_*_AFTER_DAYS ago
-    "prune-expired-pushes": {"task": "pushes.tasks.prune_expired_pushes", "schedule": 6 * 3600},
+    "prune-expired-pushes": {
+        "task": "pushes.tasks.prune_expired_pushes",
+        "schedule": 6 * 3600,
+    },
 }

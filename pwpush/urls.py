@@ -3,9 +3,9 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from pwpush.health import up
-from pushes.api import PasswordPushViewSet, PushViewSet, VersionView
 from files.api import FilePushViewSet
+from pushes.api import PasswordPushViewSet, PushViewSet, VersionView
+from pwpush.health import up
 from urls.api import UrlPushViewSet
 
 TOKEN = r"(?P<url_token>[A-Za-z0-9_-]+)"
@@ -18,11 +18,16 @@ def push_routes(prefix: str, viewset: type[PushViewSet]) -> list:
         re_path(rf"^{prefix}\.json$", viewset.as_view({"post": "create"})),
         re_path(rf"^{prefix}/active\.json$", viewset.as_view({"get": "active"})),
         re_path(rf"^{prefix}/expired\.json$", viewset.as_view({"get": "expired"})),
-        re_path(rf"^{prefix}/{TOKEN}/preview\.json$", viewset.as_view({"get": "preview"})),
+        re_path(
+            rf"^{prefix}/{TOKEN}/preview\.json$", viewset.as_view({"get": "preview"})
+        ),
         re_path(rf"^{prefix}/{TOKEN}/audit\.json$", viewset.as_view({"get": "audit"})),
         # json_url ends in /r.json when the retrieval step is on (spec §14.4): serve it too.
         re_path(rf"^{prefix}/{TOKEN}/r\.json$", viewset.as_view(retrieve)),
-        re_path(rf"^{prefix}/{TOKEN}\.json$", viewset.as_view({**retrieve, "delete": "destroy"})),
+        re_path(
+            rf"^{prefix}/{TOKEN}\.json$",
+            viewset.as_view({**retrieve, "delete": "destroy"}),
+        ),
     ]
 
 

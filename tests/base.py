@@ -45,7 +45,15 @@ class BaseTestCase(TestCase):
     def auth(self, token: str) -> dict:
         return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
-    def create(self, fields: dict | None = None, *, token: str | None = None, path: str = "/p.json", key: str = "password", **extra):
+    def create(
+        self,
+        fields: dict | None = None,
+        *,
+        token: str | None = None,
+        path: str = "/p.json",
+        key: str = "password",
+        **extra,
+    ):
         """POST a JSON create; returns the response."""
         headers = self.auth(token) if token else {}
         body = {key: {"payload": "testpw", **(fields or {})}}

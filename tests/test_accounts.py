@@ -49,10 +49,14 @@ class CreateUserTestCase(BaseTestCase):
 
     def test_it_does_not_duplicate_an_existing_user(self) -> None:
         token = createuser("alice@example.com")
-        self.assertEqual(User.objects.filter(email__iexact="alice@example.com").count(), 1)
+        self.assertEqual(
+            User.objects.filter(email__iexact="alice@example.com").count(), 1
+        )
         push = make_password_push(user=self.alice)
         response = self.client.get("/p/active.json", **self.auth(token))
-        self.assertEqual([item["url_token"] for item in response.json()], [push.url_token])
+        self.assertEqual(
+            [item["url_token"] for item in response.json()], [push.url_token]
+        )
 
     def test_it_replaces_the_old_token(self) -> None:
         old = createuser("carol@example.com")
@@ -70,9 +74,13 @@ class CreateUserTestCase(BaseTestCase):
     def test_it_stores_only_a_sha256_digest(self) -> None:
         token = createuser("carol@example.com")
         user = User.objects.get(email="carol@example.com")
-        self.assertEqual(user.api_token_digest, hashlib.sha256(token.encode()).hexdigest())
+        self.assertEqual(
+            user.api_token_digest, hashlib.sha256(token.encode()).hexdigest()
+        )
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(User._meta.db_table)}")
+            cursor.execute(
+                f"SELECT * FROM {connection.ops.quote_name(User._meta.db_table)}"
+            )
             rows = cursor.fetchall()
         self.assertTrue(rows)
         for row in rows:
@@ -86,7 +94,10 @@ class CreateUserTestCase(BaseTestCase):
         response = self.client.get(f"/p/{push.url_token}.json", **self.auth(token))
         self.assertEqual(response.json()["payload"], "testpw")
         self.assertEqual(response.json()["views_remaining"], 2)
-        self.assertEqual(list(AuditLog.objects.for_push(push).values_list("kind", flat=True)), ["admin_view"])
+        self.assertEqual(
+            list(AuditLog.objects.for_push(push).values_list("kind", flat=True)),
+            ["admin_view"],
+        )
 
     def test_it_promotes_an_existing_user_to_admin(self) -> None:
         createuser("bob@example.com", "--admin")
@@ -97,7 +108,10 @@ class CreateUserTestCase(BaseTestCase):
         token = createuser("carol@example.com")
         push = make_password_push(expire_after_views=2)
         self.client.get(f"/p/{push.url_token}.json", **self.auth(token))
-        self.assertEqual(list(AuditLog.objects.for_push(push).values_list("kind", flat=True)), ["view"])
+        self.assertEqual(
+            list(AuditLog.objects.for_push(push).values_list("kind", flat=True)),
+            ["view"],
+        )
 
     def test_it_rejects_an_invalid_email(self) -> None:
         for email in ("not-an-email", "a@", "@example.com", ""):

@@ -8,7 +8,9 @@ from pushes.models import PasswordPush
 from .base import BaseTestCase, make_password_push
 
 ROUTE_NOT_FOUND = {"status": 404, "error": "Not Found"}
-MFA_REQUIRED = {"error": "Two-factor authentication is required. Please set it up to continue."}
+MFA_REQUIRED = {
+    "error": "Two-factor authentication is required. Please set it up to continue."
+}
 
 
 class AuthTestCase(BaseTestCase):
@@ -22,19 +24,25 @@ class AuthTestCase(BaseTestCase):
 
 
 class VersionTestCase(AuthTestCase):
-    def test_it_answers_version_with_and_without_the_json_suffix(self) -> None:  # case 1
+    def test_it_answers_version_with_and_without_the_json_suffix(
+        self,
+    ) -> None:  # case 1
         for path in ("/api/v1/version.json", "/api/v1/version"):
             with self.subTest(path=path):
                 response = self.client.get(path)
                 self.assertEqual(response.status_code, 200)
                 body = response.json()
-                self.assertEqual(set(body), {"application_version", "api_version", "edition"})
+                self.assertEqual(
+                    set(body), {"application_version", "api_version", "edition"}
+                )
                 self.assertIsInstance(body["application_version"], str)
                 self.assertEqual(body["api_version"], "1.5")
                 self.assertEqual(body["edition"], "oss")
 
     def test_it_ignores_a_bad_token_on_version(self) -> None:  # case 2
-        response = self.client.get("/api/v1/version.json", HTTP_AUTHORIZATION="Bearer invalid")
+        response = self.client.get(
+            "/api/v1/version.json", HTTP_AUTHORIZATION="Bearer invalid"
+        )
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["api_version"], "1.5")
 
@@ -63,13 +71,23 @@ class TokenAuthenticationTestCase(AuthTestCase):
         self.assertIsInstance(response.json(), list)
         self.assertEqual(self.active_tokens(response), [push.url_token])
 
-    def test_it_accepts_the_header_pair_without_checking_the_email(self) -> None:  # case 5
+    def test_it_accepts_the_header_pair_without_checking_the_email(
+        self,
+    ) -> None:  # case 5
         push = make_password_push(user=self.alice)
-        response = self.client.get("/p/active.json", HTTP_X_USER_EMAIL="anything@x", HTTP_X_USER_TOKEN=self.alice_token)
+        response = self.client.get(
+            "/p/active.json",
+            HTTP_X_USER_EMAIL="anything@x",
+            HTTP_X_USER_TOKEN=self.alice_token,
+        )
         self.assertEqual(self.active_tokens(response), [push.url_token])
 
     def test_it_refuses_the_header_pair_with_a_wrong_token(self) -> None:  # case 6
-        response = self.client.get("/p/active.json", HTTP_X_USER_EMAIL="alice@example.com", HTTP_X_USER_TOKEN="wrong")
+        response = self.client.get(
+            "/p/active.json",
+            HTTP_X_USER_EMAIL="alice@example.com",
+            HTTP_X_USER_TOKEN="wrong",
+        )
         self.assertBare401(response)
 
     def test_it_refuses_x_user_token_alone(self) -> None:  # case 7
@@ -77,11 +95,15 @@ class TokenAuthenticationTestCase(AuthTestCase):
         self.assertBare401(response)
 
     def test_it_treats_x_user_email_alone_as_anonymous(self) -> None:  # case 7
-        response = self.client.get("/p/active.json", HTTP_X_USER_EMAIL="alice@example.com")
+        response = self.client.get(
+            "/p/active.json", HTTP_X_USER_EMAIL="alice@example.com"
+        )
         self.assertBare401(response)
         # anonymous, not a bad credential: a public endpoint still answers
         push = make_password_push()
-        response = self.client.get(f"/p/{push.url_token}/preview.json", HTTP_X_USER_EMAIL="alice@example.com")
+        response = self.client.get(
+            f"/p/{push.url_token}/preview.json", HTTP_X_USER_EMAIL="alice@example.com"
+        )
         self.assertEqual(response.status_code, 200)
 
     def test_it_takes_the_last_word_of_authorization(self) -> None:  # case 8
@@ -97,7 +119,9 @@ class TokenAuthenticationTestCase(AuthTestCase):
                 self.assertEqual(self.active_tokens(response), [push.url_token])
 
     def test_it_refuses_a_bearer_without_a_token(self) -> None:  # case 9
-        self.assertBare401(self.client.get("/p/active.json", HTTP_AUTHORIZATION="Bearer "))
+        self.assertBare401(
+            self.client.get("/p/active.json", HTTP_AUTHORIZATION="Bearer ")
+        )
 
     def test_it_refuses_an_empty_authorization_header(self) -> None:
         self.assertBare401(self.client.get("/p/active.json", HTTP_AUTHORIZATION=""))
@@ -105,7 +129,9 @@ class TokenAuthenticationTestCase(AuthTestCase):
     def test_it_refuses_a_garbage_authorization_header(self) -> None:
         for header in ("garbage", "Bearer garbage", "   ", "Bearer \u00e9\u00e9"):
             with self.subTest(header=header):
-                self.assertBare401(self.client.get("/p/active.json", HTTP_AUTHORIZATION=header))
+                self.assertBare401(
+                    self.client.get("/p/active.json", HTTP_AUTHORIZATION=header)
+                )
 
     def test_it_prefers_the_header_pair_over_authorization(self) -> None:  # case 10
         alices = make_password_push(user=self.alice)
@@ -130,16 +156,26 @@ class TokenAuthenticationTestCase(AuthTestCase):
 
     def test_it_refuses_a_retrieve_with_a_bad_token(self) -> None:  # case 12
         push = make_password_push()
-        self.assertBare401(self.client.get(f"/p/{push.url_token}.json", HTTP_AUTHORIZATION="Bearer invalid"))
+        self.assertBare401(
+            self.client.get(
+                f"/p/{push.url_token}.json", HTTP_AUTHORIZATION="Bearer invalid"
+            )
+        )
         push.refresh_from_db()
         self.assertEqual(push.views_remaining, 5)
         self.assertEqual(AuditLog.objects.for_push(push).count(), 0)
 
     def test_it_refuses_a_preview_with_a_bad_token(self) -> None:  # case 12
         push = make_password_push()
-        self.assertBare401(self.client.get(f"/p/{push.url_token}/preview.json", HTTP_AUTHORIZATION="Bearer invalid"))
+        self.assertBare401(
+            self.client.get(
+                f"/p/{push.url_token}/preview.json", HTTP_AUTHORIZATION="Bearer invalid"
+            )
+        )
 
-    def test_it_refuses_bad_credentials_even_where_anonymous_callers_are_welcome(self) -> None:  # cases 6, 7, 9
+    def test_it_refuses_bad_credentials_even_where_anonymous_callers_are_welcome(
+        self,
+    ) -> None:  # cases 6, 7, 9
         push = make_password_push()
         for headers in (
             {"HTTP_X_USER_EMAIL": "alice@example.com", "HTTP_X_USER_TOKEN": "wrong"},
@@ -150,28 +186,49 @@ class TokenAuthenticationTestCase(AuthTestCase):
             {"HTTP_AUTHORIZATION": "garbage"},
         ):
             with self.subTest(headers=headers):
-                self.assertBare401(self.client.get(f"/p/{push.url_token}/preview.json", **headers))
-                self.assertBare401(self.client.get(f"/p/{push.url_token}.json", **headers))
+                self.assertBare401(
+                    self.client.get(f"/p/{push.url_token}/preview.json", **headers)
+                )
+                self.assertBare401(
+                    self.client.get(f"/p/{push.url_token}.json", **headers)
+                )
         push.refresh_from_db()
         self.assertEqual(push.views_remaining, 5)
 
     def test_it_refuses_a_delete_with_a_bad_token(self) -> None:
         push = make_password_push()
-        self.assertBare401(self.client.delete(f"/p/{push.url_token}.json", HTTP_AUTHORIZATION="Bearer invalid"))
+        self.assertBare401(
+            self.client.delete(
+                f"/p/{push.url_token}.json", HTTP_AUTHORIZATION="Bearer invalid"
+            )
+        )
         push.refresh_from_db()
         self.assertIs(push.expired, False)
 
     def test_it_creates_no_session_from_a_token(self) -> None:  # case 13
-        self.assertEqual(self.client.get("/p/active.json", **self.auth(self.alice_token)).status_code, 200)
+        self.assertEqual(
+            self.client.get(
+                "/p/active.json", **self.auth(self.alice_token)
+            ).status_code,
+            200,
+        )
         self.assertBare401(self.client.get("/p/active.json"))
 
     def test_it_refuses_an_inactive_user(self) -> None:
         make_password_push(user=self.alice)
         self.alice.is_active = False
         self.alice.save()
-        self.assertEqual(self.client.get("/p/active.json", **self.auth(self.alice_token)).status_code, 401)
+        self.assertEqual(
+            self.client.get(
+                "/p/active.json", **self.auth(self.alice_token)
+            ).status_code,
+            401,
+        )
         response = self.client.post(
-            "/p.json", {"password": {"payload": "x"}}, format="json", **self.auth(self.alice_token)
+            "/p.json",
+            {"password": {"payload": "x"}},
+            format="json",
+            **self.auth(self.alice_token),
         )
         self.assertEqual(response.status_code, 401)
         self.assertEqual(PasswordPush.objects.count(), 1)
@@ -193,10 +250,17 @@ class RequireMfaTestCase(AuthTestCase):
     def test_it_lets_a_user_with_two_factor_through(self) -> None:
         self.alice.two_factor_enabled = True
         self.alice.save()
-        self.assertEqual(self.client.get("/p/active.json", **self.auth(self.alice_token)).status_code, 200)
+        self.assertEqual(
+            self.client.get(
+                "/p/active.json", **self.auth(self.alice_token)
+            ).status_code,
+            200,
+        )
 
     def test_it_keeps_version_open(self) -> None:
-        response = self.client.get("/api/v1/version.json", **self.auth(self.alice_token))
+        response = self.client.get(
+            "/api/v1/version.json", **self.auth(self.alice_token)
+        )
         self.assertEqual(response.status_code, 200)
 
 
@@ -227,13 +291,17 @@ class NoAnonymousTestCase(AuthTestCase):
 
     def test_it_lets_a_token_retrieve(self) -> None:
         push = make_password_push()
-        response = self.client.get(f"/p/{push.url_token}.json", **self.auth(self.bob_token))
+        response = self.client.get(
+            f"/p/{push.url_token}.json", **self.auth(self.bob_token)
+        )
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["payload"], "testpw")
 
 
 class UnknownRouteTestCase(AuthTestCase):
-    def test_it_answers_unsupported_methods_and_paths_with_the_route_not_found(self) -> None:
+    def test_it_answers_unsupported_methods_and_paths_with_the_route_not_found(
+        self,
+    ) -> None:
         push = make_password_push()
         t = push.url_token
         requests = [

@@ -55,7 +55,9 @@ DEFAULT_VALUES = {
 }
 TOKEN = re.compile(r"^[a-z0-9_-]{11,19}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-MISSING_PASSWORD = {"error": "param is missing or the value is empty or invalid: password"}
+MISSING_PASSWORD = {
+    "error": "param is missing or the value is empty or invalid: password"
+}
 SIGN_IN = {"error": "You need to sign in or sign up before continuing."}
 TOO_LARGE = "The payload is too large.  You can only push up to 1048576 bytes."
 QR_TOO_LARGE = "The QR code payload is too large.  You can only push up to 1024 bytes."
@@ -94,9 +96,16 @@ class CreateTestCase(BaseTestCase):
         data = {f"{key}[{name}]": value for name, value in fields.items()}
         data.update(top or {})
         headers = self.auth(token) if token else {}
-        return self.client.post(path, urlencode(data), content_type="application/x-www-form-urlencoded", **headers)
+        return self.client.post(
+            path,
+            urlencode(data),
+            content_type="application/x-www-form-urlencoded",
+            **headers,
+        )
 
-    def post_multipart(self, data: dict, *, token: str | None = None, path: str = "/p.json"):
+    def post_multipart(
+        self, data: dict, *, token: str | None = None, path: str = "/p.json"
+    ):
         headers = self.auth(token) if token else {}
         return self.client.post(path, data, format="multipart", **headers)
 
@@ -133,14 +142,22 @@ class CreateTextTestCase(CreateTestCase):
         self.assertIsNone(push.user)
 
     def test_it_creates_from_a_json_body(self) -> None:  # case 18
-        body = self.created(self.client.post("/p.json", {"password": {"payload": "testpw"}}, format="json"))
+        body = self.created(
+            self.client.post(
+                "/p.json", {"password": {"payload": "testpw"}}, format="json"
+            )
+        )
         self.assertCreateDefaults(body)
-        self.assertEqual(PasswordPush.objects.get(url_token=body["url_token"]).payload, "testpw")
+        self.assertEqual(
+            PasswordPush.objects.get(url_token=body["url_token"]).payload, "testpw"
+        )
 
     def test_it_creates_from_a_multipart_body(self) -> None:  # §3.3
         body = self.created(self.post_multipart({"password[payload]": "testpw"}))
         self.assertCreateDefaults(body)
-        self.assertEqual(PasswordPush.objects.get(url_token=body["url_token"]).payload, "testpw")
+        self.assertEqual(
+            PasswordPush.objects.get(url_token=body["url_token"]).payload, "testpw"
+        )
 
     def test_it_reads_every_field_from_a_form_body(self) -> None:
         fields = {
@@ -154,8 +171,12 @@ class CreateTextTestCase(CreateTestCase):
             "retrieval_step": "false",
         }
         body = self.created(self.post_form(fields))
-        self.assertEqual((body["passphrase"], body["name"], body["note"]), ("pp", "n", "o"))
-        self.assertEqual((body["expire_after_days"], body["expire_after_views"]), (3, 4))
+        self.assertEqual(
+            (body["passphrase"], body["name"], body["note"]), ("pp", "n", "o")
+        )
+        self.assertEqual(
+            (body["expire_after_days"], body["expire_after_views"]), (3, 4)
+        )
         self.assertIs(body["deletable_by_viewer"], False)
         self.assertIs(body["retrieval_step"], False)
 
@@ -171,24 +192,34 @@ class CreateTextTestCase(CreateTestCase):
             "password[retrieval_step]": "False",
         }
         body = self.created(self.post_multipart(data))
-        self.assertEqual((body["passphrase"], body["name"], body["note"]), ("pp", "n", "o"))
-        self.assertEqual((body["expire_after_days"], body["expire_after_views"]), (3, 4))
+        self.assertEqual(
+            (body["passphrase"], body["name"], body["note"]), ("pp", "n", "o")
+        )
+        self.assertEqual(
+            (body["expire_after_days"], body["expire_after_views"]), (3, 4)
+        )
         self.assertIs(body["deletable_by_viewer"], False)
         self.assertIs(body["retrieval_step"], False)
 
     def test_it_merges_query_string_parameters(self) -> None:  # §3.3
         response = self.client.post(
-            "/p.json?password[payload]=fromquery", "", content_type="application/x-www-form-urlencoded"
+            "/p.json?password[payload]=fromquery",
+            "",
+            content_type="application/x-www-form-urlencoded",
         )
         body = self.created(response)
-        self.assertEqual(PasswordPush.objects.get(url_token=body["url_token"]).payload, "fromquery")
+        self.assertEqual(
+            PasswordPush.objects.get(url_token=body["url_token"]).payload, "fromquery"
+        )
 
     def test_it_writes_timestamps_in_milliseconds_and_utc(self) -> None:
         before = datetime.now(UTC)
         body = self.created(self.create())
         for key in ("created_at", "updated_at"):
             self.assertRegex(body[key], TIMESTAMP)
-        created = datetime.strptime(body["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        created = datetime.strptime(
+            body["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ"
+        ).replace(tzinfo=UTC)
         self.assertLess(abs(created - before), timedelta(seconds=5))
 
     def test_it_returns_a_non_ascii_payload_unchanged(self) -> None:  # case 19
@@ -197,52 +228,88 @@ class CreateTextTestCase(CreateTestCase):
         body = self.created(self.create({"payload": "£¬"}))
         self.assertEqual(self.retrieve(body["url_token"])["payload"], "£¬")
 
-    def test_it_parses_deletable_by_viewer_true_false_and_absent(self) -> None:  # case 20
+    def test_it_parses_deletable_by_viewer_true_false_and_absent(
+        self,
+    ) -> None:  # case 20
         self.assertIs(
-            self.created(self.post_form({"payload": "x", "deletable_by_viewer": "true"}))["deletable_by_viewer"], True
+            self.created(
+                self.post_form({"payload": "x", "deletable_by_viewer": "true"})
+            )["deletable_by_viewer"],
+            True,
         )
         self.assertIs(
-            self.created(self.post_form({"payload": "x", "deletable_by_viewer": "false"}))["deletable_by_viewer"], False
+            self.created(
+                self.post_form({"payload": "x", "deletable_by_viewer": "false"})
+            )["deletable_by_viewer"],
+            False,
         )
-        self.assertIs(self.created(self.post_form({"payload": "x"}))["deletable_by_viewer"], True)
+        self.assertIs(
+            self.created(self.post_form({"payload": "x"}))["deletable_by_viewer"], True
+        )
 
     def test_it_parses_true_words_as_true(self) -> None:  # case 21
         for value in ("on", "YES", "Checked", "1", "True", "true", "ON"):
             with self.subTest(value=value):
-                body = self.created(self.post_form({"payload": "x", "deletable_by_viewer": value}))
+                body = self.created(
+                    self.post_form({"payload": "x", "deletable_by_viewer": value})
+                )
                 self.assertIs(body["deletable_by_viewer"], True)
 
     def test_it_parses_other_words_as_false(self) -> None:  # case 21
         for value in ("no", "0", "", "maybe", "false", " true", "true ", "t", "y", "2"):
             with self.subTest(value=value):
-                body = self.created(self.post_form({"payload": "x", "deletable_by_viewer": value}))
+                body = self.created(
+                    self.post_form({"payload": "x", "deletable_by_viewer": value})
+                )
                 self.assertIs(body["deletable_by_viewer"], False)
                 body = self.created(self.create({"deletable_by_viewer": value}))
                 self.assertIs(body["deletable_by_viewer"], False)
 
     def test_it_parses_retrieval_step_like_deletable_by_viewer(self) -> None:  # §7.1.3
-        for value, expected in (("on", True), ("1", True), ("no", False), ("", False), ("maybe", False)):
+        for value, expected in (
+            ("on", True),
+            ("1", True),
+            ("no", False),
+            ("", False),
+            ("maybe", False),
+        ):
             with self.subTest(value=value):
-                body = self.created(self.post_form({"payload": "x", "retrieval_step": value}))
+                body = self.created(
+                    self.post_form({"payload": "x", "retrieval_step": value})
+                )
                 self.assertIs(body["retrieval_step"], expected)
 
     def test_it_parses_json_booleans(self) -> None:  # case 22
-        body = self.created(self.create({"deletable_by_viewer": False, "retrieval_step": True}))
+        body = self.created(
+            self.create({"deletable_by_viewer": False, "retrieval_step": True})
+        )
         self.assertIs(body["deletable_by_viewer"], False)
         self.assertIs(body["retrieval_step"], True)
-        body = self.created(self.create({"deletable_by_viewer": True, "retrieval_step": False}))
+        body = self.created(
+            self.create({"deletable_by_viewer": True, "retrieval_step": False})
+        )
         self.assertIs(body["deletable_by_viewer"], True)
         self.assertIs(body["retrieval_step"], False)
 
-    def test_it_parses_json_null_as_false(self) -> None:  # §7.1.3: present, even null, is parsed
-        body = self.created(self.create({"deletable_by_viewer": None, "retrieval_step": None}))
+    def test_it_parses_json_null_as_false(
+        self,
+    ) -> None:  # §7.1.3: present, even null, is parsed
+        body = self.created(
+            self.create({"deletable_by_viewer": None, "retrieval_step": None})
+        )
         self.assertIs(body["deletable_by_viewer"], False)
         self.assertIs(body["retrieval_step"], False)
 
-    def test_it_parses_python_style_true_from_multipart(self) -> None:  # §7.1.3, the CLI
+    def test_it_parses_python_style_true_from_multipart(
+        self,
+    ) -> None:  # §7.1.3, the CLI
         body = self.created(
             self.post_multipart(
-                {"password[payload]": "x", "password[deletable_by_viewer]": "True", "password[retrieval_step]": "True"}
+                {
+                    "password[payload]": "x",
+                    "password[deletable_by_viewer]": "True",
+                    "password[retrieval_step]": "True",
+                }
             )
         )
         self.assertIs(body["deletable_by_viewer"], True)
@@ -260,15 +327,23 @@ class CreateTextTestCase(CreateTestCase):
         self.assertEqual(body["json_url"], body["html_url"] + ".json")
 
     def test_it_keeps_days_and_views_in_range(self) -> None:  # case 25
-        body = self.created(self.post_form({"payload": "x", "expire_after_days": "1", "expire_after_views": "5"}))
+        body = self.created(
+            self.post_form(
+                {"payload": "x", "expire_after_days": "1", "expire_after_views": "5"}
+            )
+        )
         self.assertEqual((body["expire_after_days"], body["days_remaining"]), (1, 1))
         self.assertEqual((body["expire_after_views"], body["views_remaining"]), (5, 5))
         push = PasswordPush.objects.get(url_token=body["url_token"])
         self.assertEqual((push.expire_after_days, push.expire_after_views), (1, 5))
 
     def test_it_includes_the_bounds(self) -> None:  # case 26
-        body = self.created(self.create({"expire_after_days": 90, "expire_after_views": 100}))
-        self.assertEqual((body["expire_after_days"], body["expire_after_views"]), (90, 100))
+        body = self.created(
+            self.create({"expire_after_days": 90, "expire_after_views": 100})
+        )
+        self.assertEqual(
+            (body["expire_after_days"], body["expire_after_views"]), (90, 100)
+        )
         self.assertEqual((body["days_remaining"], body["views_remaining"]), (90, 100))
         body = self.created(self.create({"expire_after_views": 1}))
         self.assertEqual(body["expire_after_views"], 1)
@@ -276,19 +351,29 @@ class CreateTextTestCase(CreateTestCase):
     def test_it_replaces_out_of_range_days_with_the_default(self) -> None:  # case 27
         for value in ("91", "0", "-1", "abc", "1000"):
             with self.subTest(value=value):
-                body = self.created(self.post_form({"payload": "x", "expire_after_days": value}))
-                self.assertEqual((body["expire_after_days"], body["days_remaining"]), (7, 7))
+                body = self.created(
+                    self.post_form({"payload": "x", "expire_after_days": value})
+                )
+                self.assertEqual(
+                    (body["expire_after_days"], body["days_remaining"]), (7, 7)
+                )
 
     def test_it_replaces_out_of_range_views_with_the_default(self) -> None:  # case 27
         for value in ("101", "0", "-5", "abc"):
             with self.subTest(value=value):
-                body = self.created(self.post_form({"payload": "x", "expire_after_views": value}))
-                self.assertEqual((body["expire_after_views"], body["views_remaining"]), (5, 5))
+                body = self.created(
+                    self.post_form({"payload": "x", "expire_after_views": value})
+                )
+                self.assertEqual(
+                    (body["expire_after_views"], body["views_remaining"]), (5, 5)
+                )
 
     def test_it_answers_400_without_parameters(self) -> None:  # case 28
         for response in (
             self.client.post("/p.json"),
-            self.client.post("/p.json", "", content_type="application/x-www-form-urlencoded"),
+            self.client.post(
+                "/p.json", "", content_type="application/x-www-form-urlencoded"
+            ),
             self.client.post("/p.json", {}, format="json"),
             self.client.post("/p.json", {"password": {}}, format="json"),
             self.client.post("/p.json", {"password": ""}, format="json"),
@@ -299,7 +384,12 @@ class CreateTextTestCase(CreateTestCase):
         self.assertNothingStored()
 
     def test_it_requires_a_payload(self) -> None:  # case 29
-        for fields in ({"payload": ""}, {"payload": "   "}, {"payload": " \n\t "}, {"name": "no payload"}):
+        for fields in (
+            {"payload": ""},
+            {"payload": "   "},
+            {"payload": " \n\t "},
+            {"name": "no payload"},
+        ):
             with self.subTest(fields=fields):
                 response = self.post_form(fields)
                 self.assertEqual(response.status_code, 422)
@@ -315,33 +405,56 @@ class CreateTextTestCase(CreateTestCase):
         self.assertEqual(response.json(), {"payload": [TOO_LARGE]})
         self.assertNothingStored()
 
-    def test_it_accepts_a_payload_of_exactly_1048576_characters(self) -> None:  # case 30
+    def test_it_accepts_a_payload_of_exactly_1048576_characters(
+        self,
+    ) -> None:  # case 30
         body = self.created(self.create({"payload": "a" * 1_048_576}))
-        self.assertEqual(len(PasswordPush.objects.get(url_token=body["url_token"]).payload), 1_048_576)
+        self.assertEqual(
+            len(PasswordPush.objects.get(url_token=body["url_token"]).payload),
+            1_048_576,
+        )
 
     def test_it_counts_the_limit_in_characters_not_bytes(self) -> None:  # §8.1, §14.5
         body = self.created(self.create({"payload": "é" * 1_048_576}))
-        self.assertEqual(len(PasswordPush.objects.get(url_token=body["url_token"]).payload), 1_048_576)
+        self.assertEqual(
+            len(PasswordPush.objects.get(url_token=body["url_token"]).payload),
+            1_048_576,
+        )
 
     def test_it_echoes_the_passphrase(self) -> None:  # case 31
         body = self.created(self.post_form({"payload": "x", "passphrase": "asdf"}))
         self.assertEqual(body["passphrase"], "asdf")
-        self.assertEqual(PasswordPush.objects.get(url_token=body["url_token"]).passphrase, "asdf")
+        self.assertEqual(
+            PasswordPush.objects.get(url_token=body["url_token"]).passphrase, "asdf"
+        )
 
     def test_it_stores_an_explicit_text_kind(self) -> None:  # case 32
         body = self.created(self.post_form({"payload": "x", "kind": "text"}))
-        self.assertEqual(PasswordPush.objects.get(url_token=body["url_token"]).kind, PasswordPush.Kind.TEXT)
+        self.assertEqual(
+            PasswordPush.objects.get(url_token=body["url_token"]).kind,
+            PasswordPush.Kind.TEXT,
+        )
         body = self.created(self.create())
-        self.assertEqual(PasswordPush.objects.get(url_token=body["url_token"]).kind, PasswordPush.Kind.TEXT)
+        self.assertEqual(
+            PasswordPush.objects.get(url_token=body["url_token"]).kind,
+            PasswordPush.Kind.TEXT,
+        )
 
     def test_it_echoes_name_and_note(self) -> None:  # case 33
         response = self.post_form(
-            {"payload": "x", "name": "Test Password", "note": "This is a test password"}, token=self.alice_token
+            {
+                "payload": "x",
+                "name": "Test Password",
+                "note": "This is a test password",
+            },
+            token=self.alice_token,
         )
         body = self.created(response)
         self.assertEqual(body["name"], "Test Password")
         self.assertEqual(body["note"], "This is a test password")
-        self.assertEqual(PasswordPush.objects.get(url_token=body["url_token"]).user, self.alice)
+        self.assertEqual(
+            PasswordPush.objects.get(url_token=body["url_token"]).user, self.alice
+        )
 
     def test_it_echoes_a_note_from_an_anonymous_caller(self) -> None:  # §7.1.1
         body = self.created(self.create({"note": "anon note"}))
@@ -361,7 +474,10 @@ class CreateTextTestCase(CreateTestCase):
         self.assertEqual(preview.status_code, 200)
         for url in (body["html_url"], body["json_url"], preview.json()["url"]):
             parts = urlsplit(url)
-            self.assertEqual((parts.scheme, parts.hostname, parts.port), ("https", "example.com", 12345))
+            self.assertEqual(
+                (parts.scheme, parts.hostname, parts.port),
+                ("https", "example.com", 12345),
+            )
             self.assertIn(token, parts.path)
         self.assertEqual(body["html_url"], f"https://example.com:12345/p/{token}/r")
         self.assertEqual(preview.json()["url"], body["html_url"])
@@ -369,17 +485,29 @@ class CreateTextTestCase(CreateTestCase):
     @override_settings(FORCE_SSL=True)
     def test_it_rewrites_http_to_https_with_force_ssl(self) -> None:  # §6.4 step 4
         body = self.created(self.create())
-        self.assertEqual(body["html_url"], f"https://testserver/p/{body['url_token']}/r")
+        self.assertEqual(
+            body["html_url"], f"https://testserver/p/{body['url_token']}/r"
+        )
 
     def test_it_appends_an_enabled_push_locale(self) -> None:  # case 36
         body = self.created(
-            self.client.post("/p.json", {"password": {"payload": "x"}, "push_locale": "es"}, format="json")
+            self.client.post(
+                "/p.json",
+                {"password": {"payload": "x"}, "push_locale": "es"},
+                format="json",
+            )
         )
-        self.assertTrue(body["html_url"].endswith(f"/p/{body['url_token']}/r?locale=es"))
+        self.assertTrue(
+            body["html_url"].endswith(f"/p/{body['url_token']}/r?locale=es")
+        )
         self.assertEqual(body["json_url"], body["html_url"] + ".json")
 
-    def test_it_appends_a_push_locale_from_the_query_string(self) -> None:  # case 36, §3.3
-        response = self.client.post("/p.json?push_locale=es", {"password": {"payload": "x"}}, format="json")
+    def test_it_appends_a_push_locale_from_the_query_string(
+        self,
+    ) -> None:  # case 36, §3.3
+        response = self.client.post(
+            "/p.json?push_locale=es", {"password": {"payload": "x"}}, format="json"
+        )
         self.assertTrue(self.created(response)["html_url"].endswith("?locale=es"))
 
     def test_it_ignores_a_push_locale_that_is_not_enabled(self) -> None:  # case 36
@@ -389,38 +517,63 @@ class CreateTextTestCase(CreateTestCase):
 
     def test_it_writes_one_creation_audit_entry(self) -> None:  # case 37
         body = self.created(self.create(token=self.alice_token))
-        response = self.client.get(f"/p/{body['url_token']}/audit.json", **self.auth(self.alice_token))
+        response = self.client.get(
+            f"/p/{body['url_token']}/audit.json", **self.auth(self.alice_token)
+        )
         self.assertEqual(response.status_code, 200)
         views = response.json()["views"]
         self.assertEqual(len(views), 1)
         self.assertEqual(views[0]["kind"], "creation")
-        entry = AuditLog.objects.for_push(PasswordPush.objects.get(url_token=body["url_token"])).get()
-        self.assertEqual((entry.kind, entry.user, entry.ip), (AuditLog.Kind.CREATION, self.alice, "127.0.0.1"))
+        entry = AuditLog.objects.for_push(
+            PasswordPush.objects.get(url_token=body["url_token"])
+        ).get()
+        self.assertEqual(
+            (entry.kind, entry.user, entry.ip),
+            (AuditLog.Kind.CREATION, self.alice, "127.0.0.1"),
+        )
 
-    def test_it_audits_an_anonymous_create_without_a_user(self) -> None:  # §7.1.4 step 5
-        body = self.created(self.create(HTTP_USER_AGENT="curl/8.5.0", HTTP_REFERER="https://ref.example/"))
-        entry = AuditLog.objects.for_push(PasswordPush.objects.get(url_token=body["url_token"])).get()
+    def test_it_audits_an_anonymous_create_without_a_user(
+        self,
+    ) -> None:  # §7.1.4 step 5
+        body = self.created(
+            self.create(
+                HTTP_USER_AGENT="curl/8.5.0", HTTP_REFERER="https://ref.example/"
+            )
+        )
+        entry = AuditLog.objects.for_push(
+            PasswordPush.objects.get(url_token=body["url_token"])
+        ).get()
         self.assertEqual(entry.kind, AuditLog.Kind.CREATION)
         self.assertIsNone(entry.user)
-        self.assertEqual((entry.user_agent, entry.referrer), ("curl/8.5.0", "https://ref.example/"))
+        self.assertEqual(
+            (entry.user_agent, entry.referrer), ("curl/8.5.0", "https://ref.example/")
+        )
 
     def test_it_refuses_an_unknown_kind(self) -> None:  # §3.4, §14.6
         for kind in ("foo", "TEXT", "files"):
             with self.subTest(kind=kind):
                 response = self.post_form({"payload": "x", "kind": kind})
                 self.assertEqual(response.status_code, 422)
-                self.assertEqual(response.json(), {"kind": ["is not within the available options"]})
+                self.assertEqual(
+                    response.json(), {"kind": ["is not within the available options"]}
+                )
         self.assertNothingStored()
 
     def test_it_drops_unknown_nested_keys(self) -> None:  # §3.2
-        body = self.created(self.create({"colour": "red", "notify_emails_to": "a@example.com"}))
+        body = self.created(
+            self.create({"colour": "red", "notify_emails_to": "a@example.com"})
+        )
         self.assertEqual(set(body), CREATE_KEYS)
 
 
 class CreateQrTestCase(CreateTestCase):
     def test_it_creates_a_qr_push(self) -> None:  # case 38
         body = self.created(
-            self.client.post("/p.json", {"password": {"kind": "qr", "payload": "testqr"}}, format="json")
+            self.client.post(
+                "/p.json",
+                {"password": {"kind": "qr", "payload": "testqr"}},
+                format="json",
+            )
         )
         self.assertCreateDefaults(body)
         push = PasswordPush.objects.get(url_token=body["url_token"])
@@ -436,11 +589,15 @@ class CreateQrTestCase(CreateTestCase):
         )
         with self.settings(PUSH_SETTINGS=qr):
             body = self.created(self.create({"kind": "qr"}))
-            self.assertEqual((body["expire_after_days"], body["expire_after_views"]), (3, 2))
+            self.assertEqual(
+                (body["expire_after_days"], body["expire_after_views"]), (3, 2)
+            )
             self.assertIs(body["retrieval_step"], False)
             self.assertIs(body["deletable_by_viewer"], False)
             text = self.created(self.create())
-            self.assertEqual((text["expire_after_days"], text["expire_after_views"]), (7, 5))
+            self.assertEqual(
+                (text["expire_after_days"], text["expire_after_views"]), (7, 5)
+            )
             self.assertIs(text["retrieval_step"], True)
 
     def test_it_refuses_a_qr_payload_over_1024_characters(self) -> None:  # case 39
@@ -451,7 +608,10 @@ class CreateQrTestCase(CreateTestCase):
 
     def test_it_accepts_a_qr_payload_of_1024_characters(self) -> None:  # case 39
         body = self.created(self.create({"kind": "qr", "payload": "q" * 1024}))
-        self.assertEqual(PasswordPush.objects.get(url_token=body["url_token"]).kind, PasswordPush.Kind.QR)
+        self.assertEqual(
+            PasswordPush.objects.get(url_token=body["url_token"]).kind,
+            PasswordPush.Kind.QR,
+        )
 
     def test_it_requires_a_qr_payload(self) -> None:  # §8.1
         response = self.post_form({"kind": "qr", "payload": " "})
@@ -460,9 +620,14 @@ class CreateQrTestCase(CreateTestCase):
 
     @override_settings(ENABLE_QR_PUSHES=False)
     def test_it_refuses_qr_when_disabled(self) -> None:  # case 40
-        for response in (self.create({"kind": "qr"}), self.post_form({"kind": "qr", "payload": "x"})):
+        for response in (
+            self.create({"kind": "qr"}),
+            self.post_form({"kind": "qr", "payload": "x"}),
+        ):
             self.assertEqual(response.status_code, 422)
-            self.assertEqual(response.json(), {"kind": ["QR code pushes are disabled."]})
+            self.assertEqual(
+                response.json(), {"kind": ["QR code pushes are disabled."]}
+            )
         self.assertNothingStored()
         self.created(self.create())  # text pushes still work
 
@@ -475,14 +640,20 @@ class AnonymousFilePushTestCase(CreateTestCase):
 
     def test_it_refuses_an_anonymous_upload(self) -> None:  # case 52
         upload = SimpleUploadedFile("f.txt", b"hello", content_type="text/plain")
-        self.assertSignInRequired(self.post_multipart({"password[payload]": "x", "password[files][]": [upload]}))
+        self.assertSignInRequired(
+            self.post_multipart(
+                {"password[payload]": "x", "password[files][]": [upload]}
+            )
+        )
 
     def test_it_refuses_an_anonymous_empty_files_key(self) -> None:  # case 53
         self.assertSignInRequired(self.create({"files": []}))
 
     def test_it_refuses_an_anonymous_empty_files_key_in_a_form(self) -> None:  # case 53
         response = self.client.post(
-            "/p.json", "password[payload]=x&password[files][]=", content_type="application/x-www-form-urlencoded"
+            "/p.json",
+            "password[payload]=x&password[files][]=",
+            content_type="application/x-www-form-urlencoded",
         )
         self.assertSignInRequired(response)
 
@@ -573,28 +744,60 @@ class SettingsTestCase(CreateTestCase):
                 (11, 21, (4, 3)),
             ):
                 with self.subTest(days=days, views=views):
-                    fields = {} if days is None else {"expire_after_days": days, "expire_after_views": views}
+                    fields = (
+                        {}
+                        if days is None
+                        else {"expire_after_days": days, "expire_after_views": views}
+                    )
                     body = self.created(self.create(fields))
-                    self.assertEqual((body["expire_after_days"], body["expire_after_views"]), expected)
-                    self.assertEqual((body["days_remaining"], body["views_remaining"]), expected)
+                    self.assertEqual(
+                        (body["expire_after_days"], body["expire_after_views"]),
+                        expected,
+                    )
+                    self.assertEqual(
+                        (body["days_remaining"], body["views_remaining"]), expected
+                    )
 
     def test_it_forces_deletable_off_when_disabled(self) -> None:
-        with self.settings(PUSH_SETTINGS=push_settings("pw", enable_deletable_pushes=False)):
-            self.assertIs(self.created(self.create({"deletable_by_viewer": True}))["deletable_by_viewer"], False)
+        with self.settings(
+            PUSH_SETTINGS=push_settings("pw", enable_deletable_pushes=False)
+        ):
+            self.assertIs(
+                self.created(self.create({"deletable_by_viewer": True}))[
+                    "deletable_by_viewer"
+                ],
+                False,
+            )
             self.assertIs(self.created(self.create())["deletable_by_viewer"], False)
 
     def test_it_uses_the_deletable_default_only_when_absent(self) -> None:
-        with self.settings(PUSH_SETTINGS=push_settings("pw", deletable_pushes_default=False)):
+        with self.settings(
+            PUSH_SETTINGS=push_settings("pw", deletable_pushes_default=False)
+        ):
             self.assertIs(self.created(self.create())["deletable_by_viewer"], False)
-            self.assertIs(self.created(self.create({"deletable_by_viewer": "on"}))["deletable_by_viewer"], True)
+            self.assertIs(
+                self.created(self.create({"deletable_by_viewer": "on"}))[
+                    "deletable_by_viewer"
+                ],
+                True,
+            )
 
     def test_it_forces_retrieval_step_off_when_disabled(self) -> None:
-        with self.settings(PUSH_SETTINGS=push_settings("pw", enable_retrieval_step=False)):
+        with self.settings(
+            PUSH_SETTINGS=push_settings("pw", enable_retrieval_step=False)
+        ):
             body = self.created(self.create({"retrieval_step": True}))
             self.assertIs(body["retrieval_step"], False)
-            self.assertEqual(body["html_url"], f"http://testserver/p/{body['url_token']}")
+            self.assertEqual(
+                body["html_url"], f"http://testserver/p/{body['url_token']}"
+            )
 
     def test_it_uses_the_retrieval_step_default_only_when_absent(self) -> None:
-        with self.settings(PUSH_SETTINGS=push_settings("pw", retrieval_step_default=False)):
+        with self.settings(
+            PUSH_SETTINGS=push_settings("pw", retrieval_step_default=False)
+        ):
             self.assertIs(self.created(self.create())["retrieval_step"], False)
-            self.assertIs(self.created(self.create({"retrieval_step": "yes"}))["retrieval_step"], True)
+            self.assertIs(
+                self.created(self.create({"retrieval_step": "yes"}))["retrieval_step"],
+                True,
+            )

@@ -65,7 +65,9 @@ class DeleteTestCase(BaseTestCase):
         self.assertEqual(data["views_remaining"], 4)
 
     def test_it_refuses_viewers_when_not_deletable(self) -> None:  # case 89
-        t = self.create({"deletable_by_viewer": False, "passphrase": "s3cr3t"}).json()["url_token"]
+        t = self.create({"deletable_by_viewer": False, "passphrase": "s3cr3t"}).json()[
+            "url_token"
+        ]
         response = self.client.delete(f"/p/{t}.json")
         self.assertEqual(response.status_code, 401)
         self.assertEqual(response.json(), NOT_DELETABLE)
@@ -77,22 +79,33 @@ class DeleteTestCase(BaseTestCase):
         self.assertEqual(response.json()["payload"], "testpw")
 
     def test_it_lets_the_owner_delete_a_push_viewers_may_not(self) -> None:  # case 90
-        t = self.create({"deletable_by_viewer": False}, token=self.alice_token).json()["url_token"]
+        t = self.create({"deletable_by_viewer": False}, token=self.alice_token).json()[
+            "url_token"
+        ]
         response = self.client.delete(f"/p/{t}.json", **self.auth(self.alice_token))
         self.assertEqual(response.status_code, 200)
         self.assertIs(response.json()["expired"], True)
         self.assertIs(PasswordPush.objects.get(url_token=t).expired, True)
 
     def test_it_refuses_another_user_when_not_deletable(self) -> None:  # case 90
-        t = self.create({"deletable_by_viewer": False}, token=self.alice_token).json()["url_token"]
+        t = self.create({"deletable_by_viewer": False}, token=self.alice_token).json()[
+            "url_token"
+        ]
         response = self.client.delete(f"/p/{t}.json", **self.auth(self.bob_token))
         self.assertEqual(response.status_code, 401)
         self.assertEqual(response.json(), NOT_DELETABLE)
         self.assertIs(PasswordPush.objects.get(url_token=t).expired, False)
 
     def test_it_gives_admins_no_delete_rights(self) -> None:  # §4.6
-        t = self.create({"deletable_by_viewer": False}, token=self.alice_token).json()["url_token"]
-        self.assertEqual(self.client.delete(f"/p/{t}.json", **self.auth(self.root_token)).status_code, 401)
+        t = self.create({"deletable_by_viewer": False}, token=self.alice_token).json()[
+            "url_token"
+        ]
+        self.assertEqual(
+            self.client.delete(
+                f"/p/{t}.json", **self.auth(self.root_token)
+            ).status_code,
+            401,
+        )
         self.assertIs(PasswordPush.objects.get(url_token=t).expired, False)
 
     def test_it_deletes_twice_with_one_expire_entry(self) -> None:  # case 92
@@ -103,9 +116,13 @@ class DeleteTestCase(BaseTestCase):
         self.assertEqual(second.status_code, 200)
         self.assertEqual(second.json()["expired_on"], first.json()["expired_on"])
         self.assertIs(second.json()["deleted"], True)
-        self.assertEqual(audit_kinds(PasswordPush.objects.get(url_token=t)).count("expire"), 1)
+        self.assertEqual(
+            audit_kinds(PasswordPush.objects.get(url_token=t)).count("expire"), 1
+        )
 
-    def test_it_does_not_mark_a_push_expired_by_views_as_deleted(self) -> None:  # §6.3, §7.5 step 5
+    def test_it_does_not_mark_a_push_expired_by_views_as_deleted(
+        self,
+    ) -> None:  # §6.3, §7.5 step 5
         push = make_password_push(expire_after_views=1)
         self.client.get(f"/p/{push.url_token}.json")
         response = self.client.delete(f"/p/{push.url_token}.json")
@@ -116,10 +133,14 @@ class DeleteTestCase(BaseTestCase):
 
 class ListTestCase(BaseTestCase):
     def active(self, query: str = "", token: str | None = None):
-        return self.client.get(f"/p/active.json{query}", **self.auth(token or self.alice_token))
+        return self.client.get(
+            f"/p/active.json{query}", **self.auth(token or self.alice_token)
+        )
 
     def expired(self, query: str = "", token: str | None = None):
-        return self.client.get(f"/p/expired.json{query}", **self.auth(token or self.alice_token))
+        return self.client.get(
+            f"/p/expired.json{query}", **self.auth(token or self.alice_token)
+        )
 
     def test_it_lists_active_pushes_without_payload(self) -> None:  # case 94
         self.create({"name": "DB creds", "note": "ticket 42"}, token=self.alice_token)
@@ -137,7 +158,9 @@ class ListTestCase(BaseTestCase):
         self.assertNotIn(b"testpw", response.content)
 
     def test_it_lists_deleted_pushes_as_expired(self) -> None:  # case 95
-        t = self.create({"name": "DB creds", "note": "ticket 42"}, token=self.alice_token).json()["url_token"]
+        t = self.create(
+            {"name": "DB creds", "note": "ticket 42"}, token=self.alice_token
+        ).json()["url_token"]
         self.client.delete(f"/p/{t}.json")
         self.assertEqual(self.active().json(), [])
         response = self.expired()
@@ -162,7 +185,9 @@ class ListTestCase(BaseTestCase):
         tokens = []
         for age in range(60):
             push = make_password_push(user=self.alice)
-            PasswordPush.objects.filter(pk=push.pk).update(created_at=now - timedelta(minutes=age))
+            PasswordPush.objects.filter(pk=push.pk).update(
+                created_at=now - timedelta(minutes=age)
+            )
             tokens.append(push.url_token)
         first = self.active().json()
         second = self.active("?page=2").json()
@@ -170,7 +195,9 @@ class ListTestCase(BaseTestCase):
         self.assertEqual([item["url_token"] for item in second], tokens[50:])
         self.assertEqual(len(first), 50)
         self.assertEqual(len(second), 10)
-        self.assertFalse({i["url_token"] for i in first} & {i["url_token"] for i in second})
+        self.assertFalse(
+            {i["url_token"] for i in first} & {i["url_token"] for i in second}
+        )
         third = self.active("?page=3")
         self.assertEqual(third.status_code, 200)
         self.assertEqual(third.json(), [])
@@ -186,14 +213,20 @@ class ListTestCase(BaseTestCase):
         self.assertEqual(len(response.json()), 1)
 
     def test_it_never_expires_or_counts_on_lists_and_audit(self) -> None:  # case 100
-        push = make_password_push(user=self.alice, expire_after_days=1, expire_after_views=3)
-        PasswordPush.objects.filter(pk=push.pk).update(created_at=timezone.now() - timedelta(days=2))
+        push = make_password_push(
+            user=self.alice, expire_after_days=1, expire_after_views=3
+        )
+        PasswordPush.objects.filter(pk=push.pk).update(
+            created_at=timezone.now() - timedelta(days=2)
+        )
         items = self.active().json()
         self.assertEqual([item["url_token"] for item in items], [push.url_token])
         self.assertEqual(items[0]["days_remaining"], 0)
         self.assertIs(items[0]["expired"], False)
         self.assertEqual(self.expired().json(), [])
-        audit = self.client.get(f"/p/{push.url_token}/audit.json", **self.auth(self.alice_token))
+        audit = self.client.get(
+            f"/p/{push.url_token}/audit.json", **self.auth(self.alice_token)
+        )
         self.assertEqual(audit.json(), {"views": []})
         self.client.get(f"/p/{push.url_token}/preview.json")
         push.refresh_from_db()

@@ -33,7 +33,9 @@ class PassphraseTestCase(BaseTestCase):
         self.push = make_password_push(passphrase="asdf", expire_after_views=3)
         self.url = f"/p/{self.push.url_token}.json"
 
-    def get(self, passphrase: str | None = None, client: APIClient | None = None, **extra):
+    def get(
+        self, passphrase: str | None = None, client: APIClient | None = None, **extra
+    ):
         data = {} if passphrase is None else {"passphrase": passphrase}
         return (client or self.client).get(self.url, data, **extra)
 
@@ -44,7 +46,9 @@ class PassphraseTestCase(BaseTestCase):
         self.assertEqual(count_kind(self.push, "failed_passphrase"), 1)
         self.assertNotIn(b"testpw", response.content)
 
-    def test_it_refuses_a_wrong_passphrase_without_counting_a_view(self) -> None:  # case 72
+    def test_it_refuses_a_wrong_passphrase_without_counting_a_view(
+        self,
+    ) -> None:  # case 72
         response = self.get("badpassphrase")
         self.assertEqual(response.status_code, 401)
         self.assertEqual(response.json()["error"], "That passphrase is incorrect.")
@@ -80,11 +84,23 @@ class PassphraseTestCase(BaseTestCase):
             self.get("wrong")
         self.assertEqual(count_kind(self.push, "failed_passphrase"), 5)
 
-    def test_it_counts_correct_attempts_toward_the_limit(self) -> None:  # §7.2.3, §14.13
+    def test_it_counts_correct_attempts_toward_the_limit(
+        self,
+    ) -> None:  # §7.2.3, §14.13
         push = make_password_push(passphrase="asdf", expire_after_views=100)
         for _ in range(5):
-            self.assertEqual(self.client.get(f"/p/{push.url_token}.json", {"passphrase": "asdf"}).status_code, 200)
-        self.assertEqual(self.client.get(f"/p/{push.url_token}.json", {"passphrase": "asdf"}).status_code, 429)
+            self.assertEqual(
+                self.client.get(
+                    f"/p/{push.url_token}.json", {"passphrase": "asdf"}
+                ).status_code,
+                200,
+            )
+        self.assertEqual(
+            self.client.get(
+                f"/p/{push.url_token}.json", {"passphrase": "asdf"}
+            ).status_code,
+            429,
+        )
 
     def test_it_never_counts_requests_without_a_passphrase(self) -> None:  # §7.2.3
         for _ in range(10):
@@ -99,10 +115,20 @@ class PassphraseTestCase(BaseTestCase):
         for _ in range(5):
             self.get("wrong", REMOTE_ADDR="203.0.113.7")
         other = APIClient()
-        response = self.get("asdf", client=other, REMOTE_ADDR="198.51.100.4", **self.auth(self.bob_token))
+        response = self.get(
+            "asdf",
+            client=other,
+            REMOTE_ADDR="198.51.100.4",
+            **self.auth(self.bob_token),
+        )
         self.assertEqual(response.status_code, 429)
         unrelated = make_password_push(passphrase="asdf")
-        self.assertEqual(self.client.get(f"/p/{unrelated.url_token}.json", {"passphrase": "asdf"}).status_code, 200)
+        self.assertEqual(
+            self.client.get(
+                f"/p/{unrelated.url_token}.json", {"passphrase": "asdf"}
+            ).status_code,
+            200,
+        )
 
     def test_it_answers_unknown_tokens_before_counting(self) -> None:  # §7.2.3
         for _ in range(7):
@@ -110,8 +136,13 @@ class PassphraseTestCase(BaseTestCase):
             self.assertEqual(response.status_code, 404)
             self.assertEqual(response.json(), {"error": "not-found"})
 
-    def test_it_keeps_the_counter_in_the_shared_database_cache(self) -> None:  # §7.2.3 "shared by all workers"
-        self.assertEqual(settings.CACHES["default"]["BACKEND"], "django.core.cache.backends.db.DatabaseCache")
+    def test_it_keeps_the_counter_in_the_shared_database_cache(
+        self,
+    ) -> None:  # §7.2.3 "shared by all workers"
+        self.assertEqual(
+            settings.CACHES["default"]["BACKEND"],
+            "django.core.cache.backends.db.DatabaseCache",
+        )
         self.assertIsInstance(caches["default"], DatabaseCache)
         table = settings.CACHES["default"]["LOCATION"]
         with connection.cursor() as cursor:
@@ -128,7 +159,9 @@ class PassphraseTestCase(BaseTestCase):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT cache_key FROM {connection.ops.quote_name(table)}")
             keys = [row[0] for row in cursor.fetchall()]
-        self.assertTrue(any(other_worker.get(key.split(":", 2)[-1]) == 5 for key in keys))
+        self.assertTrue(
+            any(other_worker.get(key.split(":", 2)[-1]) == 5 for key in keys)
+        )
         self.assertEqual(self.get("asdf").status_code, 429)
 
     def test_it_opens_the_window_again_after_a_minute(self) -> None:  # §7.2.3
@@ -137,7 +170,10 @@ class PassphraseTestCase(BaseTestCase):
         self.assertEqual(self.get("asdf").status_code, 429)
         table = connection.ops.quote_name(settings.CACHES["default"]["LOCATION"])
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET expires = %s", [timezone.now() - timedelta(seconds=1)])
+            cursor.execute(
+                f"UPDATE {table} SET expires = %s",
+                [timezone.now() - timedelta(seconds=1)],
+            )
         response = self.get("asdf")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["payload"], "testpw")
@@ -149,7 +185,9 @@ class PassphraseTestCase(BaseTestCase):
         self.assertEqual(response.json()["payload"], "testpw")
 
     def test_it_expires_by_days_before_the_gate(self) -> None:  # §7.2.1 steps 4-5, §9.3
-        PasswordPush.objects.filter(pk=self.push.pk).update(created_at=timezone.now() - timedelta(days=8))
+        PasswordPush.objects.filter(pk=self.push.pk).update(
+            created_at=timezone.now() - timedelta(days=8)
+        )
         response = self.get()
         self.assertEqual(response.status_code, 200)
         self.assertIs(response.json()["expired"], True)
@@ -160,7 +198,9 @@ class PassphraseTestCase(BaseTestCase):
     def test_it_has_no_owner_bypass(self) -> None:  # case 75
         response = self.create({"passphrase": "asdf"}, token=self.alice_token)
         url_token = response.json()["url_token"]
-        response = self.client.get(f"/p/{url_token}.json", **self.auth(self.alice_token))
+        response = self.client.get(
+            f"/p/{url_token}.json", **self.auth(self.alice_token)
+        )
         self.assertEqual(response.status_code, 401)
         self.assertEqual(response.json(), PASSPHRASE_401)
 
@@ -169,8 +209,15 @@ class PassphraseTestCase(BaseTestCase):
         self.assertEqual(response.status_code, 401)
 
     def test_it_skips_the_gate_once_the_push_is_deleted(self) -> None:  # case 76
-        url_token = self.create({"passphrase": "asdf"}, token=self.alice_token).json()["url_token"]
-        self.assertEqual(self.client.delete(f"/p/{url_token}.json", **self.auth(self.alice_token)).status_code, 200)
+        url_token = self.create({"passphrase": "asdf"}, token=self.alice_token).json()[
+            "url_token"
+        ]
+        self.assertEqual(
+            self.client.delete(
+                f"/p/{url_token}.json", **self.auth(self.alice_token)
+            ).status_code,
+            200,
+        )
         response = self.client.get(f"/p/{url_token}.json")
         self.assertEqual(response.status_code, 200)
         self.assertIs(response.json()["expired"], True)
@@ -188,13 +235,18 @@ class PassphraseFloodTestCase(BaseTestCase):
         cap = settings.AUDIT_LOG_CAP
         # As full of failed_passphrase entries as a flood can make it, then some more real failures.
         AuditLog.objects.bulk_create(
-            AuditLog(push=push, kind=AuditLog.Kind.FAILED_PASSPHRASE, ip="203.0.113.7") for _ in range(cap - 5)
+            AuditLog(push=push, kind=AuditLog.Kind.FAILED_PASSPHRASE, ip="203.0.113.7")
+            for _ in range(cap - 5)
         )
         for _ in range(10):
-            self.assertEqual(self.client.get(f"/p/{push.url_token}.json").status_code, 401)
+            self.assertEqual(
+                self.client.get(f"/p/{push.url_token}.json").status_code, 401
+            )
         self.assertLessEqual(AuditLog.objects.for_push(push).count(), cap)
         for views_remaining in (1, 0):
-            response = self.client.get(f"/p/{push.url_token}.json", {"passphrase": "asdf"})
+            response = self.client.get(
+                f"/p/{push.url_token}.json", {"passphrase": "asdf"}
+            )
             self.assertEqual(response.status_code, 200)
             self.assertEqual(response.json()["payload"], "testpw")
             self.assertEqual(response.json()["views_remaining"], views_remaining)
@@ -204,7 +256,10 @@ class PassphraseFloodTestCase(BaseTestCase):
     def test_it_keeps_room_for_views_when_failures_fill_the_log(self) -> None:
         push = make_password_push(passphrase="asdf", expire_after_views=3)
         cap = settings.AUDIT_LOG_CAP
-        AuditLog.objects.bulk_create(AuditLog(push=push, kind=AuditLog.Kind.FAILED_PASSPHRASE) for _ in range(cap - 3))
+        AuditLog.objects.bulk_create(
+            AuditLog(push=push, kind=AuditLog.Kind.FAILED_PASSPHRASE)
+            for _ in range(cap - 3)
+        )
         self.client.get(f"/p/{push.url_token}.json")
         self.assertEqual(AuditLog.objects.for_push(push).count(), cap - 3)
         push.refresh_from_db()

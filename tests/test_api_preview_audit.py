@@ -16,14 +16,24 @@ ENTRY_KEYS = {"ip", "user_agent", "referrer", "kind", "created_at", "updated_at"
 INVALID_PAGE = {"error": "Invalid page parameter"}
 
 
-def add_entries(push: PasswordPush, count: int, kind: str = AuditLog.Kind.VIEW, *, spread: bool = False) -> None:
+def add_entries(
+    push: PasswordPush,
+    count: int,
+    kind: str = AuditLog.Kind.VIEW,
+    *,
+    spread: bool = False,
+) -> None:
     """Bulk-creates audit entries; with spread, one second apart after the existing ones."""
-    AuditLog.objects.bulk_create(AuditLog(push=push, kind=kind, ip="192.0.2.1") for _ in range(count))
+    AuditLog.objects.bulk_create(
+        AuditLog(push=push, kind=kind, ip="192.0.2.1") for _ in range(count)
+    )
     if spread:
         start = timezone.now() + timedelta(seconds=1)
         new = AuditLog.objects.for_push(push).order_by("-id")[:count]
         for offset, pk in enumerate(sorted(new.values_list("pk", flat=True))):
-            AuditLog.objects.filter(pk=pk).update(created_at=start + timedelta(seconds=offset))
+            AuditLog.objects.filter(pk=pk).update(
+                created_at=start + timedelta(seconds=offset)
+            )
 
 
 def audit_count(push: PasswordPush) -> int:
@@ -37,7 +47,10 @@ class PreviewTestCase(BaseTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json(), {"url": created["html_url"]})
         push = PasswordPush.objects.get(url_token=created["url_token"])
-        self.assertEqual(list(AuditLog.objects.for_push(push).values_list("kind", flat=True)), ["creation"])
+        self.assertEqual(
+            list(AuditLog.objects.for_push(push).values_list("kind", flat=True)),
+            ["creation"],
+        )
         self.assertEqual(push.views_remaining, 2)
         self.assertEqual(push.payload, "testpw")
 
@@ -65,14 +78,19 @@ class AuditTestCase(BaseTestCase):
         return [entry["kind"] for entry in self.audit(url_token).json()["views"]]
 
     def test_it_lists_entries_oldest_first_with_exact_keys(self) -> None:  # case 79
-        t = self.create({"expire_after_views": 2}, token=self.alice_token).json()["url_token"]
+        t = self.create({"expire_after_views": 2}, token=self.alice_token).json()[
+            "url_token"
+        ]
         for _ in range(3):
             self.client.get(f"/p/{t}.json")
         response = self.audit(t)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(set(response.json()), {"views"})
         views = response.json()["views"]
-        self.assertEqual([entry["kind"] for entry in views], ["creation", "view", "view", "failed_view"])
+        self.assertEqual(
+            [entry["kind"] for entry in views],
+            ["creation", "view", "view", "failed_view"],
+        )
         for entry in views:
             self.assertEqual(set(entry), ENTRY_KEYS)
             self.assertEqual(entry["ip"], "127.0.0.1")
@@ -82,7 +100,9 @@ class AuditTestCase(BaseTestCase):
         self.assertEqual(created, sorted(created))
 
     def test_it_logs_the_life_of_a_passphrase_push(self) -> None:  # case 80
-        t = self.create({"expire_after_views": 3, "passphrase": "asdf"}, token=self.alice_token).json()["url_token"]
+        t = self.create(
+            {"expire_after_views": 3, "passphrase": "asdf"}, token=self.alice_token
+        ).json()["url_token"]
         self.client.get(f"/p/{t}.json", {"passphrase": "asdf"})
         self.client.get(f"/p/{t}.json", {"passphrase": "asdf"})
         self.client.get(f"/p/{t}.json")
@@ -91,10 +111,20 @@ class AuditTestCase(BaseTestCase):
         self.client.get(f"/p/{t}.json")
         self.assertEqual(
             self.kinds(t),
-            ["creation", "view", "view", "failed_passphrase", "expire", "failed_view", "failed_view"],
+            [
+                "creation",
+                "view",
+                "view",
+                "failed_passphrase",
+                "expire",
+                "failed_view",
+                "failed_view",
+            ],
         )
 
-    def test_it_refuses_anonymous_callers_even_for_unknown_tokens(self) -> None:  # case 81
+    def test_it_refuses_anonymous_callers_even_for_unknown_tokens(
+        self,
+    ) -> None:  # case 81
         t = self.create(token=self.alice_token).json()["url_token"]
         for path in (f"/p/{t}/audit.json", "/p/nosuchtoken0000/audit.json"):
             response = self.client.get(path)
@@ -138,7 +168,9 @@ class AuditPagingTestCase(BaseTestCase):
         add_entries(PasswordPush.objects.get(url_token=self.t), 60, spread=True)
 
     def page(self, query: str):
-        return self.client.get(f"/p/{self.t}/audit.json{query}", **self.auth(self.alice_token))
+        return self.client.get(
+            f"/p/{self.t}/audit.json{query}", **self.auth(self.alice_token)
+        )
 
     def test_it_pages_by_fifty(self) -> None:  # case 84
         first = self.page("?page=1").json()["views"]
@@ -146,7 +178,9 @@ class AuditPagingTestCase(BaseTestCase):
         self.assertEqual(len(first), 50)
         self.assertEqual(len(second), 11)
         self.assertEqual(first[0]["kind"], "creation")
-        self.assertFalse({e["created_at"] for e in first} & {e["created_at"] for e in second})
+        self.assertFalse(
+            {e["created_at"] for e in first} & {e["created_at"] for e in second}
+        )
         self.assertLess(first[-1]["created_at"], second[0]["created_at"])
         third = self.page("?page=3")
         self.assertEqual(third.status_code, 200)
@@ -156,7 +190,15 @@ class AuditPagingTestCase(BaseTestCase):
         self.assertEqual(self.page("").json(), self.page("?page=1").json())
 
     def test_it_refuses_invalid_pages(self) -> None:  # case 85, §7.6.2
-        for query in ("?page=invalid", "?page=201", "?page=abc", "?page=1.5", "?page=", "?page[]=1", "?page%5B%5D=1"):
+        for query in (
+            "?page=invalid",
+            "?page=201",
+            "?page=abc",
+            "?page=1.5",
+            "?page=",
+            "?page[]=1",
+            "?page%5B%5D=1",
+        ):
             response = self.page(query)
             self.assertEqual(response.status_code, 400, query)
             self.assertEqual(response.json(), INVALID_PAGE, query)
@@ -191,36 +233,54 @@ class AuditEntryTestCase(BaseTestCase):
         self.push = make_password_push(user=self.alice)
 
     def last_entry(self) -> dict:
-        views = self.client.get(f"/p/{self.push.url_token}/audit.json", **self.auth(self.alice_token)).json()["views"]
+        views = self.client.get(
+            f"/p/{self.push.url_token}/audit.json", **self.auth(self.alice_token)
+        ).json()["views"]
         return views[-1]
 
     def test_it_cuts_user_agent_and_referrer_to_255_characters(self) -> None:  # §10
         agent = "A" * 254 + "BCDEF"
         referrer = "https://example.com/" + "r" * 300
-        self.client.get(f"/p/{self.push.url_token}.json", HTTP_USER_AGENT=agent, HTTP_REFERER=referrer)
+        self.client.get(
+            f"/p/{self.push.url_token}.json",
+            HTTP_USER_AGENT=agent,
+            HTTP_REFERER=referrer,
+        )
         entry = self.last_entry()
         self.assertEqual(entry["user_agent"], agent[:255])
         self.assertEqual(entry["referrer"], referrer[:255])
 
     def test_it_records_user_agent_and_referrer(self) -> None:  # §10
-        self.client.get(f"/p/{self.push.url_token}.json", HTTP_USER_AGENT="curl/8.5.0", HTTP_REFERER="https://x.test/")
+        self.client.get(
+            f"/p/{self.push.url_token}.json",
+            HTTP_USER_AGENT="curl/8.5.0",
+            HTTP_REFERER="https://x.test/",
+        )
         entry = self.last_entry()
         self.assertEqual(entry["user_agent"], "curl/8.5.0")
         self.assertEqual(entry["referrer"], "https://x.test/")
 
-    def test_it_ignores_forwarded_for_without_trusted_proxies(self) -> None:  # §10, §6.4
+    def test_it_ignores_forwarded_for_without_trusted_proxies(
+        self,
+    ) -> None:  # §10, §6.4
         self.assertEqual(settings.TRUSTED_PROXIES, [])
-        self.client.get(f"/p/{self.push.url_token}.json", HTTP_X_FORWARDED_FOR="203.0.113.7")
+        self.client.get(
+            f"/p/{self.push.url_token}.json", HTTP_X_FORWARDED_FOR="203.0.113.7"
+        )
         self.assertEqual(self.last_entry()["ip"], "127.0.0.1")
 
     @override_settings(TRUSTED_PROXIES=["10.0.0.0/8"])
     def test_it_ignores_forwarded_for_from_an_untrusted_peer(self) -> None:
-        self.client.get(f"/p/{self.push.url_token}.json", HTTP_X_FORWARDED_FOR="203.0.113.7")
+        self.client.get(
+            f"/p/{self.push.url_token}.json", HTTP_X_FORWARDED_FOR="203.0.113.7"
+        )
         self.assertEqual(self.last_entry()["ip"], "127.0.0.1")
 
     @override_settings(TRUSTED_PROXIES=["127.0.0.1"])
     def test_it_believes_forwarded_for_from_a_trusted_proxy(self) -> None:
-        self.client.get(f"/p/{self.push.url_token}.json", HTTP_X_FORWARDED_FOR="203.0.113.7")
+        self.client.get(
+            f"/p/{self.push.url_token}.json", HTTP_X_FORWARDED_FOR="203.0.113.7"
+        )
         self.assertEqual(self.last_entry()["ip"], "203.0.113.7")
 
     @override_settings(TRUSTED_PROXIES=["10.0.0.0/8"])
@@ -232,11 +292,17 @@ class AuditEntryTestCase(BaseTestCase):
         )
         self.assertEqual(self.last_entry()["ip"], "203.0.113.7")
 
-    def test_it_picks_up_trusted_proxies_overridden_after_the_client_was_used(self) -> None:
+    def test_it_picks_up_trusted_proxies_overridden_after_the_client_was_used(
+        self,
+    ) -> None:
         client = APIClient()
-        client.get(f"/p/{self.push.url_token}/preview.json")  # builds the client's middleware chain
+        client.get(
+            f"/p/{self.push.url_token}/preview.json"
+        )  # builds the client's middleware chain
         with override_settings(TRUSTED_PROXIES=["127.0.0.1"]):
-            client.get(f"/p/{self.push.url_token}.json", HTTP_X_FORWARDED_FOR="203.0.113.7")
+            client.get(
+                f"/p/{self.push.url_token}.json", HTTP_X_FORWARDED_FOR="203.0.113.7"
+            )
         self.assertEqual(self.last_entry()["ip"], "203.0.113.7")
 
 

@@ -38,7 +38,9 @@ def backdate(push: PasswordPush, age: timedelta) -> None:
 
 
 class RetrieveTestCase(BaseTestCase):
-    def create_token(self, fields: dict | None = None, *, token: str | None = None) -> str:
+    def create_token(
+        self, fields: dict | None = None, *, token: str | None = None
+    ) -> str:
         response = self.create(fields, token=token)
         self.assertEqual(response.status_code, 201)
         return response.json()["url_token"]
@@ -90,7 +92,9 @@ class RetrieveTestCase(BaseTestCase):
         self.assertEqual(data["days_remaining"], 7)
         self.assertIs(data["deletable_by_viewer"], True)
 
-    def test_it_expires_right_after_the_view_that_used_the_last_allowance(self) -> None:  # §7.2.1 step 8
+    def test_it_expires_right_after_the_view_that_used_the_last_allowance(
+        self,
+    ) -> None:  # §7.2.1 step 8
         t = self.create_token({"expire_after_views": 1})
         last = self.client.get(f"/p/{t}.json").json()
         self.assertIs(last["expired"], False)
@@ -124,7 +128,9 @@ class RetrieveTestCase(BaseTestCase):
             self.assertEqual(response.json()["payload"], "testpw")
             self.assertEqual(response.json()["views_remaining"], 2)
         push = self.push(t)
-        self.assertEqual(audit_kinds(push), ["creation", "owner_view", "owner_view", "owner_view"])
+        self.assertEqual(
+            audit_kinds(push), ["creation", "owner_view", "owner_view", "owner_view"]
+        )
         self.assertEqual(push.views_remaining, 2)
         self.assertIs(push.expired, False)
 
@@ -201,22 +207,34 @@ class RetrieveTestCase(BaseTestCase):
     def test_it_reports_full_days_until_24_hours_have_passed(self) -> None:  # §6.3
         push = make_password_push(expire_after_days=7)
         backdate(push, timedelta(hours=23, minutes=59))
-        self.assertEqual(self.client.get(f"/p/{push.url_token}.json").json()["days_remaining"], 7)
+        self.assertEqual(
+            self.client.get(f"/p/{push.url_token}.json").json()["days_remaining"], 7
+        )
         backdate(push, timedelta(hours=24, minutes=1))
-        self.assertEqual(self.client.get(f"/p/{push.url_token}.json").json()["days_remaining"], 6)
+        self.assertEqual(
+            self.client.get(f"/p/{push.url_token}.json").json()["days_remaining"], 6
+        )
         backdate(push, timedelta(days=3, hours=23))
-        self.assertEqual(self.client.get(f"/p/{push.url_token}.json").json()["days_remaining"], 4)
+        self.assertEqual(
+            self.client.get(f"/p/{push.url_token}.json").json()["days_remaining"], 4
+        )
 
     def test_it_computes_days_remaining_on_the_model(self) -> None:  # §6.3
         push = make_password_push(expire_after_days=3)
-        for age, remaining in ((timedelta(0), 3), (timedelta(days=1), 2), (timedelta(days=5), 0)):
+        for age, remaining in (
+            (timedelta(0), 3),
+            (timedelta(days=1), 2),
+            (timedelta(days=5), 0),
+        ):
             backdate(push, age)
             push.refresh_from_db()
             self.assertEqual(push.days_remaining, remaining)
 
     # --- case 70: many readers, one view ---
 
-    def test_it_gives_a_one_view_push_to_exactly_one_reader(self) -> None:  # case 70 (sequential)
+    def test_it_gives_a_one_view_push_to_exactly_one_reader(
+        self,
+    ) -> None:  # case 70 (sequential)
         t = self.create_token({"expire_after_views": 1})
         responses = [self.client.get(f"/p/{t}.json") for _ in range(8)]
         self.assertEqual([r.status_code for r in responses], [200] * 8)
@@ -230,9 +248,13 @@ class RetrieveTestCase(BaseTestCase):
 
     # --- json_url path ---
 
-    def test_it_retrieves_through_the_retrieval_step_json_url(self) -> None:  # §14.4, §15.8
+    def test_it_retrieves_through_the_retrieval_step_json_url(
+        self,
+    ) -> None:  # §14.4, §15.8
         created = self.create({"expire_after_views": 2}).json()
-        self.assertTrue(created["json_url"].endswith(f"/p/{created['url_token']}/r.json"))
+        self.assertTrue(
+            created["json_url"].endswith(f"/p/{created['url_token']}/r.json")
+        )
         response = self.client.get(f"/p/{created['url_token']}/r.json")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["payload"], "testpw")
@@ -255,7 +277,10 @@ class SafeMethodsTestCase(BaseTestCase):
         self.assertEqual(audit_kinds(self.push), [])
 
     def test_it_does_not_consume_a_view_on_head(self) -> None:
-        for path in (f"/p/{self.push.url_token}.json", f"/p/{self.push.url_token}/r.json"):
+        for path in (
+            f"/p/{self.push.url_token}.json",
+            f"/p/{self.push.url_token}/r.json",
+        ):
             response = self.client.head(path)
             self.assertNotIn(b"testpw", response.content)
         self.assert_untouched()
@@ -265,12 +290,16 @@ class SafeMethodsTestCase(BaseTestCase):
 
     def test_it_does_not_consume_a_view_on_a_sec_purpose_prefetch(self) -> None:
         for purpose in ("prefetch", "prefetch;prerender"):
-            response = self.client.get(f"/p/{self.push.url_token}.json", HTTP_SEC_PURPOSE=purpose)
+            response = self.client.get(
+                f"/p/{self.push.url_token}.json", HTTP_SEC_PURPOSE=purpose
+            )
             self.assertNotIn(b"testpw", response.content)
         self.assert_untouched()
 
     def test_it_does_not_consume_a_view_on_a_purpose_prefetch(self) -> None:
-        response = self.client.get(f"/p/{self.push.url_token}.json", HTTP_PURPOSE="prefetch")
+        response = self.client.get(
+            f"/p/{self.push.url_token}.json", HTTP_PURPOSE="prefetch"
+        )
         self.assertNotIn(b"testpw", response.content)
         self.assert_untouched()
 
@@ -281,12 +310,19 @@ class SafeMethodsTestCase(BaseTestCase):
         self.assertEqual(response.json()["payload"], "testpw")
 
     def test_it_does_not_consume_a_view_on_preview(self) -> None:  # case 100
-        self.assertEqual(self.client.get(f"/p/{self.push.url_token}/preview.json").status_code, 200)
+        self.assertEqual(
+            self.client.get(f"/p/{self.push.url_token}/preview.json").status_code, 200
+        )
         self.assert_untouched()
 
     def test_it_does_not_consume_a_view_on_lists_or_audit(self) -> None:  # case 100
         headers = self.auth(self.alice_token)
         self.assertEqual(self.client.get("/p/active.json", **headers).status_code, 200)
         self.assertEqual(self.client.get("/p/expired.json", **headers).status_code, 200)
-        self.assertEqual(self.client.get(f"/p/{self.push.url_token}/audit.json", **headers).status_code, 200)
+        self.assertEqual(
+            self.client.get(
+                f"/p/{self.push.url_token}/audit.json", **headers
+            ).status_code,
+            200,
+        )
         self.assert_untouched()

@@ -15,18 +15,28 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class DatabaseUrlTestCase(TestCase):
     def test_it_decodes_special_characters_in_the_password(self) -> None:
-        config = database_from_url("postgres://pw%40user:p%40ss%3Aw%2Frd%23%25@db.internal:6543/pw%20push?sslmode=require")
+        config = database_from_url(
+            "postgres://pw%40user:p%40ss%3Aw%2Frd%23%25@db.internal:6543/pw%20push?sslmode=require"
+        )
         self.assertEqual(config["ENGINE"], "django.db.backends.postgresql")
         self.assertEqual(config["USER"], "pw@user")
         self.assertEqual(config["PASSWORD"], "p@ss:w/rd#%")
-        self.assertEqual((config["HOST"], config["PORT"], config["NAME"]), ("db.internal", "6543", "pw push"))
+        self.assertEqual(
+            (config["HOST"], config["PORT"], config["NAME"]),
+            ("db.internal", "6543", "pw push"),
+        )
         self.assertEqual(config["OPTIONS"], {"sslmode": "require"})
         self.assertIs(config["CONN_HEALTH_CHECKS"], True)
         self.assertGreater(config["CONN_MAX_AGE"], 0)
 
     def test_it_reads_sqlite_paths(self) -> None:
-        self.assertEqual(database_from_url("sqlite:////srv/data/db.sqlite3")["NAME"], "/srv/data/db.sqlite3")
-        self.assertEqual(database_from_url("sqlite:///relative.sqlite3")["NAME"], "relative.sqlite3")
+        self.assertEqual(
+            database_from_url("sqlite:////srv/data/db.sqlite3")["NAME"],
+            "/srv/data/db.sqlite3",
+        )
+        self.assertEqual(
+            database_from_url("sqlite:///relative.sqlite3")["NAME"], "relative.sqlite3"
+        )
 
     def test_it_refuses_unknown_schemes(self) -> None:
         with self.assertRaises(ValueError):
@@ -36,11 +46,26 @@ class DatabaseUrlTestCase(TestCase):
 class CheckDeployTestCase(TestCase):
     def run_check(self, **env: str) -> subprocess.CompletedProcess:
         with tempfile.TemporaryDirectory() as data_dir:
-            environ = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+            environ = {
+                k: v
+                for k, v in os.environ.items()
+                if k not in {"DATABASE_URL", "REDIS_URL"}
+            }
             environ.update(DATA_DIR=data_dir, **env)
             return subprocess.run(
-                [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120,
+                [
+                    sys.executable,
+                    "manage.py",
+                    "check",
+                    "--deploy",
+                    "--fail-level",
+                    "WARNING",
+                ],
+                cwd=ROOT,
+                env=environ,
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
 
     def test_it_is_clean_with_production_settings(self) -> None:
@@ -57,7 +82,9 @@ class CheckDeployTestCase(TestCase):
     def test_it_warns_about_the_embedded_defaults(self) -> None:
         result = self.run_check()
         self.assertNotEqual(result.returncode, 0)
-        self.assertIn("pwpush.W001", result.stderr + result.stdout)  # no PWPUSH_ENCRYPTION_KEYS
+        self.assertIn(
+            "pwpush.W001", result.stderr + result.stdout
+        )  # no PWPUSH_ENCRYPTION_KEYS
         self.assertIn("security.W004", result.stderr + result.stdout)  # no HSTS
 
     def test_it_refuses_a_malformed_encryption_key(self) -> None:

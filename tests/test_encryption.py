@@ -29,7 +29,8 @@ def raw_rows() -> list[tuple]:
 def raw_value(pk: int, column: str) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {connection.ops.quote_name(column)} FROM {connection.ops.quote_name(TABLE)} WHERE id = %s", [pk]
+            f"SELECT {connection.ops.quote_name(column)} FROM {connection.ops.quote_name(TABLE)} WHERE id = %s",
+            [pk],
         )
         return cursor.fetchone()[0]
 
@@ -59,13 +60,19 @@ class NoPlaintextTestCase(BaseTestCase):
         self.assertTrue(rows)
         for row in rows:
             for column in row:
-                text = column.decode("latin-1") if isinstance(column, bytes) else str(column)
+                text = (
+                    column.decode("latin-1")
+                    if isinstance(column, bytes)
+                    else str(column)
+                )
                 for secret in self.SECRETS.values():
                     self.assertNotIn(secret, text)
                     self.assertNotIn(secret.split("-")[1], text)
 
     def test_it_stores_no_plaintext(self) -> None:
-        self.assertEqual(self.create(self.SECRETS, token=self.alice_token).status_code, 201)
+        self.assertEqual(
+            self.create(self.SECRETS, token=self.alice_token).status_code, 201
+        )
         self.assertEqual(self.create(self.SECRETS).status_code, 201)
         self.assert_no_plaintext()
 
@@ -75,7 +82,9 @@ class NoPlaintextTestCase(BaseTestCase):
         self.client.delete(f"/p/{t}.json", **self.auth(self.alice_token))
         self.assert_no_plaintext()
         push = PasswordPush.objects.get(url_token=t)
-        self.assertEqual(push.note, self.SECRETS["note"])  # the owner's label survives, still sealed
+        self.assertEqual(
+            push.note, self.SECRETS["note"]
+        )  # the owner's label survives, still sealed
         self.assertIsNone(push.payload)
 
     def test_it_still_opens_what_it_stored(self) -> None:
@@ -93,7 +102,9 @@ class NoPlaintextTestCase(BaseTestCase):
     def test_it_seals_the_same_value_differently_each_time(self) -> None:
         first = make_password_push(payload="same")
         second = make_password_push(payload="same")
-        self.assertNotEqual(raw_value(first.pk, "payload"), raw_value(second.pk, "payload"))
+        self.assertNotEqual(
+            raw_value(first.pk, "payload"), raw_value(second.pk, "payload")
+        )
 
     def test_it_keeps_null_as_null(self) -> None:
         push = make_password_push()
@@ -111,21 +122,33 @@ class KeyRotationTestCase(BaseTestCase):
     def test_it_opens_old_values_with_a_rotated_keyring(self) -> None:
         self.assertNotEqual(sealing_id(KEY_A), sealing_id(KEY_B))
         with override_settings(PWPUSH_ENCRYPTION_KEYS=[KEY_B, KEY_A]):
-            self.assertEqual(PasswordPush.objects.get(pk=self.old.pk).payload, "sealed-under-a")
+            self.assertEqual(
+                PasswordPush.objects.get(pk=self.old.pk).payload, "sealed-under-a"
+            )
 
     def test_it_seals_new_values_with_the_first_key(self) -> None:
         with override_settings(PWPUSH_ENCRYPTION_KEYS=[KEY_B, KEY_A]):
             new = make_password_push(payload="sealed-under-b")
-            self.assertTrue(raw_value(new.pk, "payload").startswith(f"v1:{sealing_id(KEY_B)}:"))
-            self.assertEqual(PasswordPush.objects.get(pk=new.pk).payload, "sealed-under-b")
-        self.assertTrue(raw_value(self.old.pk, "payload").startswith(f"v1:{sealing_id(KEY_A)}:"))
+            self.assertTrue(
+                raw_value(new.pk, "payload").startswith(f"v1:{sealing_id(KEY_B)}:")
+            )
+            self.assertEqual(
+                PasswordPush.objects.get(pk=new.pk).payload, "sealed-under-b"
+            )
+        self.assertTrue(
+            raw_value(self.old.pk, "payload").startswith(f"v1:{sealing_id(KEY_A)}:")
+        )
 
     def test_it_reseals_an_old_value_when_saved(self) -> None:
         with override_settings(PWPUSH_ENCRYPTION_KEYS=[KEY_B, KEY_A]):
             PasswordPush.objects.get(pk=self.old.pk).save()
-        self.assertTrue(raw_value(self.old.pk, "payload").startswith(f"v1:{sealing_id(KEY_B)}:"))
+        self.assertTrue(
+            raw_value(self.old.pk, "payload").startswith(f"v1:{sealing_id(KEY_B)}:")
+        )
         with override_settings(PWPUSH_ENCRYPTION_KEYS=[KEY_B]):
-            self.assertEqual(PasswordPush.objects.get(pk=self.old.pk).payload, "sealed-under-a")
+            self.assertEqual(
+                PasswordPush.objects.get(pk=self.old.pk).payload, "sealed-under-a"
+            )
 
     def test_it_refuses_a_value_whose_key_was_removed(self) -> None:
         with override_settings(PWPUSH_ENCRYPTION_KEYS=[KEY_B]):
@@ -142,7 +165,11 @@ class TamperingTestCase(BaseTestCase):
         prefix, kid, blob = raw_value(self.push.pk, "payload").split(":", 2)
         data = bytearray(base64.b64decode(blob))
         data[-1] ^= 0x01
-        set_raw_value(self.push.pk, "payload", f"{prefix}:{kid}:{base64.b64encode(bytes(data)).decode()}")
+        set_raw_value(
+            self.push.pk,
+            "payload",
+            f"{prefix}:{kid}:{base64.b64encode(bytes(data)).decode()}",
+        )
         with self.assertRaises(DecryptionError):
             PasswordPush.objects.get(pk=self.push.pk)
 
@@ -150,7 +177,11 @@ class TamperingTestCase(BaseTestCase):
         prefix, kid, blob = raw_value(self.push.pk, "payload").split(":", 2)
         data = bytearray(base64.b64decode(blob))
         data[0] ^= 0x80
-        set_raw_value(self.push.pk, "payload", f"{prefix}:{kid}:{base64.b64encode(bytes(data)).decode()}")
+        set_raw_value(
+            self.push.pk,
+            "payload",
+            f"{prefix}:{kid}:{base64.b64encode(bytes(data)).decode()}",
+        )
         with self.assertRaises(DecryptionError):
             PasswordPush.objects.get(pk=self.push.pk)
 
@@ -170,7 +201,11 @@ class KeyFileTestCase(BaseTestCase):
         self.key_file = self.data_dir / "encryption.key"
 
     def embedded(self):
-        return override_settings(PWPUSH_ENCRYPTION_KEYS=[], DATA_DIR=self.data_dir, ENCRYPTION_KEY_FILE=self.key_file)
+        return override_settings(
+            PWPUSH_ENCRYPTION_KEYS=[],
+            DATA_DIR=self.data_dir,
+            ENCRYPTION_KEY_FILE=self.key_file,
+        )
 
     def test_it_creates_the_key_file_once_with_mode_600(self) -> None:
         self.assertFalse(self.key_file.exists())
@@ -193,11 +228,15 @@ class KeyFileTestCase(BaseTestCase):
             file_id = key_id(decode_key(self.key_file.read_text()))
             self.assertTrue(raw_value(push.pk, "payload").startswith(f"v1:{file_id}:"))
             crypto._keyring.cache_clear()
-            self.assertEqual(PasswordPush.objects.get(pk=push.pk).payload, "sealed-by-file")
+            self.assertEqual(
+                PasswordPush.objects.get(pk=push.pk).payload, "sealed-by-file"
+            )
 
     def test_it_creates_no_key_file_when_keys_are_configured(self) -> None:
         with override_settings(
-            PWPUSH_ENCRYPTION_KEYS=[KEY_A], DATA_DIR=self.data_dir, ENCRYPTION_KEY_FILE=self.key_file
+            PWPUSH_ENCRYPTION_KEYS=[KEY_A],
+            DATA_DIR=self.data_dir,
+            ENCRYPTION_KEY_FILE=self.key_file,
         ):
             crypto.keyring()
         self.assertFalse(self.key_file.exists())

@@ -22,7 +22,13 @@ from django.test import SimpleTestCase, override_settings
 from django.utils import timezone
 
 from audit.models import AuditLog
-from files.models import DOWNLOAD_SALT, Attachment, FilePush, PendingDeletion, file_storage
+from files.models import (
+    DOWNLOAD_SALT,
+    Attachment,
+    FilePush,
+    PendingDeletion,
+    file_storage,
+)
 from files.streaming import (
     CHUNK_SIZE,
     HEADER_BYTES,
@@ -41,14 +47,37 @@ from urls.models import UrlPush
 from .base import BaseTestCase, make_password_push
 
 CREATE_KEYS = {
-    "created_at", "days_remaining", "deletable_by_viewer", "deleted", "expire_after_days", "expire_after_views",
-    "expired", "expired_on", "html_url", "json_url", "passphrase", "retrieval_step", "updated_at", "url_token",
-    "views_remaining", "name", "note",
+    "created_at",
+    "days_remaining",
+    "deletable_by_viewer",
+    "deleted",
+    "expire_after_days",
+    "expire_after_views",
+    "expired",
+    "expired_on",
+    "html_url",
+    "json_url",
+    "passphrase",
+    "retrieval_step",
+    "updated_at",
+    "url_token",
+    "views_remaining",
+    "name",
+    "note",
 }
 DEFAULT_VALUES = {
-    "expire_after_days": 7, "expire_after_views": 5, "days_remaining": 7, "views_remaining": 5, "expired": False,
-    "expired_on": None, "deleted": False, "deletable_by_viewer": True, "retrieval_step": True, "passphrase": "",
-    "note": "", "name": "",
+    "expire_after_days": 7,
+    "expire_after_views": 5,
+    "days_remaining": 7,
+    "views_remaining": 5,
+    "expired": False,
+    "expired_on": None,
+    "deleted": False,
+    "deletable_by_viewer": True,
+    "retrieval_step": True,
+    "passphrase": "",
+    "note": "",
+    "name": "",
 }
 SIGN_IN = {"error": "You need to sign in or sign up before continuing."}
 NOT_FOUND = {"error": "not-found"}
@@ -62,29 +91,54 @@ def tiny_png() -> bytes:
     """A valid 1x1 RGB PNG."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
     pixels = zlib.compress(b"\x00\xff\x00\x00")
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", pixels)
+        + chunk(b"IEND", b"")
+    )
 
 
-def raw_multipart(fields: dict[str, str], files: list[tuple[str, str, bytes, str]]) -> bytes:
+def raw_multipart(
+    fields: dict[str, str], files: list[tuple[str, str, bytes, str]]
+) -> bytes:
     """A multipart body built by hand, so file names reach the server exactly as given."""
     lines: list[bytes] = []
     for name, value in fields.items():
-        lines += [f"--{BOUNDARY}".encode(), f'Content-Disposition: form-data; name="{name}"'.encode(), b"",
-                  value.encode()]
+        lines += [
+            f"--{BOUNDARY}".encode(),
+            f'Content-Disposition: form-data; name="{name}"'.encode(),
+            b"",
+            value.encode(),
+        ]
     for field, filename, content, content_type in files:
-        disposition = f'Content-Disposition: form-data; name="{field}"; filename="{filename}"'
-        lines += [f"--{BOUNDARY}".encode(), disposition.encode(), f"Content-Type: {content_type}".encode(), b"",
-                  content]
+        disposition = (
+            f'Content-Disposition: form-data; name="{field}"; filename="{filename}"'
+        )
+        lines += [
+            f"--{BOUNDARY}".encode(),
+            disposition.encode(),
+            f"Content-Type: {content_type}".encode(),
+            b"",
+            content,
+        ]
     lines += [f"--{BOUNDARY}--".encode(), b""]
     return b"\r\n".join(lines)
 
 
 def content_of(response) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else response.content
+    return (
+        b"".join(response.streaming_content) if response.streaming else response.content
+    )
 
 
 class FailingStorage(FileSystemStorage):
@@ -124,8 +178,13 @@ class FileTestCase(BaseTestCase):
         self.storage_dir = Path(self.root) / "storage"
         self.data_dir = Path(self.root) / "data"
         self.storage_dir.mkdir()
-        default = {"BACKEND": self.storage_backend, "OPTIONS": {"location": str(self.storage_dir)}}
-        self.overrides = override_settings(STORAGES={**settings.STORAGES, "default": default}, DATA_DIR=self.data_dir)
+        default = {
+            "BACKEND": self.storage_backend,
+            "OPTIONS": {"location": str(self.storage_dir)},
+        }
+        self.overrides = override_settings(
+            STORAGES={**settings.STORAGES, "default": default}, DATA_DIR=self.data_dir
+        )
         self.overrides.enable()
 
     def tearDown(self) -> None:
@@ -135,20 +194,48 @@ class FileTestCase(BaseTestCase):
 
     # --- helpers ---
 
-    def upload(self, files: list[tuple], *, fields: dict | None = None, token: str | None = "alice",
-               path: str = "/f.json", key: str = "file_push"):
+    def upload(
+        self,
+        files: list[tuple],
+        *,
+        fields: dict | None = None,
+        token: str | None = "alice",
+        path: str = "/f.json",
+        key: str = "file_push",
+    ):
         """POST multipart; files are (name, bytes) or (name, bytes, content type)."""
         data = {f"{key}[{name}]": value for name, value in (fields or {}).items()}
-        data[f"{key}[files][]"] = [SimpleUploadedFile(f[0], f[1], content_type=f[2] if len(f) > 2 else "text/plain")
-                                   for f in files]
-        headers = self.auth(self.alice_token if token == "alice" else token) if token else {}
+        data[f"{key}[files][]"] = [
+            SimpleUploadedFile(
+                f[0], f[1], content_type=f[2] if len(f) > 2 else "text/plain"
+            )
+            for f in files
+        ]
+        headers = (
+            self.auth(self.alice_token if token == "alice" else token) if token else {}
+        )
         return self.client.post(path, data, format="multipart", **headers)
 
-    def upload_raw(self, files: list[tuple[str, bytes]], *, fields: dict | None = None, key: str = "file_push"):
-        body = raw_multipart({f"{key}[{k}]": v for k, v in (fields or {}).items()},
-                             [(f"{key}[files][]", name, data, "application/octet-stream") for name, data in files])
-        return self.client.post("/f.json", body, content_type=f"multipart/form-data; boundary={BOUNDARY}",
-                                **self.auth(self.alice_token))
+    def upload_raw(
+        self,
+        files: list[tuple[str, bytes]],
+        *,
+        fields: dict | None = None,
+        key: str = "file_push",
+    ):
+        body = raw_multipart(
+            {f"{key}[{k}]": v for k, v in (fields or {}).items()},
+            [
+                (f"{key}[files][]", name, data, "application/octet-stream")
+                for name, data in files
+            ],
+        )
+        return self.client.post(
+            "/f.json",
+            body,
+            content_type=f"multipart/form-data; boundary={BOUNDARY}",
+            **self.auth(self.alice_token),
+        )
 
     def make_file_push(self, files: list[tuple], **fields) -> str:
         """Creates a file push owned by alice through the API; returns its url_token."""
@@ -158,7 +245,9 @@ class FileTestCase(BaseTestCase):
 
     def owner_view(self, url_token: str, prefix: str = "f") -> dict:
         """Retrieves as the owner: not counted (spec §7.2.4)."""
-        response = self.client.get(f"/{prefix}/{url_token}.json", **self.auth(self.alice_token))
+        response = self.client.get(
+            f"/{prefix}/{url_token}.json", **self.auth(self.alice_token)
+        )
         self.assertEqual(response.status_code, 200)
         return response.json()
 
@@ -192,7 +281,9 @@ class FileTestCase(BaseTestCase):
 
 class CreateFilePushTestCase(FileTestCase):
     def test_it_creates_a_file_push_with_the_defaults(self) -> None:  # case 48
-        response = self.upload([("monkey.png", tiny_png(), "image/png")], fields={"payload": "Message"})
+        response = self.upload(
+            [("monkey.png", tiny_png(), "image/png")], fields={"payload": "Message"}
+        )
         self.assertEqual(response.status_code, 201, response.content)
         body = response.json()
         self.assertEqual(set(body), CREATE_KEYS)
@@ -203,10 +294,16 @@ class CreateFilePushTestCase(FileTestCase):
         self.assertEqual(len(self.stored_files()), 1)
         self.assertEqual(PendingDeletion.objects.count(), 0)  # claimed by the push
         self.assertEqual(self.leftover_temp_files(), [])
-        self.assertEqual([e.kind for e in AuditLog.objects.for_push(push)], ["creation"])
+        self.assertEqual(
+            [e.kind for e in AuditLog.objects.for_push(push)], ["creation"]
+        )
 
-    def test_it_refuses_an_anonymous_upload_on_f_with_an_empty_401(self) -> None:  # case 49
-        response = self.upload([("monkey.png", tiny_png())], fields={"payload": "Message"}, token=None)
+    def test_it_refuses_an_anonymous_upload_on_f_with_an_empty_401(
+        self,
+    ) -> None:  # case 49
+        response = self.upload(
+            [("monkey.png", tiny_png())], fields={"payload": "Message"}, token=None
+        )
         self.assertEqual(response.status_code, 401)
         self.assertEqual(response.content, b"")
         self.assertNothingStored()
@@ -214,32 +311,56 @@ class CreateFilePushTestCase(FileTestCase):
     def test_it_needs_the_file_push_key(self) -> None:  # case 50
         response = self.client.post("/f.json", {}, **self.auth(self.alice_token))
         self.assertEqual(response.status_code, 400)
-        self.assertEqual(response.json(), {"error": "param is missing or the value is empty or invalid: file_push"})
+        self.assertEqual(
+            response.json(),
+            {"error": "param is missing or the value is empty or invalid: file_push"},
+        )
         self.assertNothingStored()
 
-    def test_it_stores_a_file_kind_from_p_with_files_and_no_kind(self) -> None:  # case 51
-        for fields in ({"payload": "x"}, {"payload": "x", "kind": "file"}, {"payload": "x", "kind": "text"}):
+    def test_it_stores_a_file_kind_from_p_with_files_and_no_kind(
+        self,
+    ) -> None:  # case 51
+        for fields in (
+            {"payload": "x"},
+            {"payload": "x", "kind": "file"},
+            {"payload": "x", "kind": "text"},
+        ):
             with self.subTest(fields=fields):
-                response = self.upload([("f.txt", b"hello")], fields=fields, path="/p.json", key="password")
+                response = self.upload(
+                    [("f.txt", b"hello")], fields=fields, path="/p.json", key="password"
+                )
                 self.assertEqual(response.status_code, 201, response.content)
                 push = FilePush.objects.get(url_token=response.json()["url_token"])
-                self.assertEqual([a.filename for a in push.attachments.all()], ["f.txt"])
+                self.assertEqual(
+                    [a.filename for a in push.attachments.all()], ["f.txt"]
+                )
                 self.assertEqual(push.payload, "x")
         self.assertEqual(PasswordPush.objects.count(), 0)
         self.assertEqual(PendingDeletion.objects.count(), 0)
 
-    def test_it_refuses_an_anonymous_upload_on_p_with_the_sign_in_body(self) -> None:  # case 52
-        response = self.upload([("f.txt", b"hello")], fields={"payload": "x"}, token=None, path="/p.json",
-                               key="password")
+    def test_it_refuses_an_anonymous_upload_on_p_with_the_sign_in_body(
+        self,
+    ) -> None:  # case 52
+        response = self.upload(
+            [("f.txt", b"hello")],
+            fields={"payload": "x"},
+            token=None,
+            path="/p.json",
+            key="password",
+        )
         self.assertEqual(response.status_code, 401)
         self.assertEqual(response.json(), SIGN_IN)
         self.assertNothingStored()
         self.assertEqual(PasswordPush.objects.count(), 0)
 
-    def test_it_refuses_anonymous_empty_files_or_file_kind_on_p(self) -> None:  # case 53
+    def test_it_refuses_anonymous_empty_files_or_file_kind_on_p(
+        self,
+    ) -> None:  # case 53
         for fields in ({"payload": "x", "files": []}, {"payload": "x", "kind": "file"}):
             with self.subTest(fields=fields):
-                response = self.client.post("/p.json", {"password": fields}, format="json")
+                response = self.client.post(
+                    "/p.json", {"password": fields}, format="json"
+                )
                 self.assertEqual(response.status_code, 401)
                 self.assertEqual(response.json(), SIGN_IN)
         self.assertNothingStored()
@@ -252,19 +373,29 @@ class CreateFilePushTestCase(FileTestCase):
         self.assertNothingStored()
 
     def test_it_accepts_exactly_ten_files(self) -> None:
-        token = self.make_file_push([(f"f{i}.txt", f"file {i}".encode()) for i in range(10)])
+        token = self.make_file_push(
+            [(f"f{i}.txt", f"file {i}".encode()) for i in range(10)]
+        )
         self.assertEqual(len(self.owner_view(token)["files"]), 10)
         self.assertEqual(len(self.stored_files()), 10)
 
-    @override_settings(PUSH_SETTINGS={**settings.PUSH_SETTINGS,
-                                      "files": {**settings.PUSH_SETTINGS["files"], "max_file_uploads": 2}})
+    @override_settings(
+        PUSH_SETTINGS={
+            **settings.PUSH_SETTINGS,
+            "files": {**settings.PUSH_SETTINGS["files"], "max_file_uploads": 2},
+        }
+    )
     def test_it_takes_the_file_limit_from_settings(self) -> None:
         response = self.upload([("a.txt", b"a"), ("b.txt", b"b"), ("c.txt", b"c")])
         self.assertEqual(response.status_code, 422)
-        self.assertEqual(response.json(), {"files": ["You can only attach up to 2 files per push."]})
+        self.assertEqual(
+            response.json(), {"files": ["You can only attach up to 2 files per push."]}
+        )
         self.assertNothingStored()
 
-    def test_it_does_not_count_empty_files_toward_the_limit(self) -> None:  # §8.1: non-empty files
+    def test_it_does_not_count_empty_files_toward_the_limit(
+        self,
+    ) -> None:  # §8.1: non-empty files
         files = [(f"f{i}.txt", b"x") for i in range(10)] + [("empty.txt", b"")]
         token = self.make_file_push(files)
         self.assertEqual(len(self.owner_view(token)["files"]), 11)
@@ -273,25 +404,40 @@ class CreateFilePushTestCase(FileTestCase):
     def test_it_has_no_f_routes_when_file_pushes_are_disabled(self) -> None:  # case 55
         for method, path in (("post", "/f.json"), ("get", "/f/active.json")):
             with self.subTest(path=path):
-                response = getattr(self.client, method)(path, **self.auth(self.alice_token))
+                response = getattr(self.client, method)(
+                    path, **self.auth(self.alice_token)
+                )
                 self.assertEqual(response.status_code, 404)
                 self.assertEqual(response.json(), {"status": 404, "error": "Not Found"})
         self.assertEqual(self.upload([("f.txt", b"hello")]).status_code, 404)
-        response = self.upload([("f.txt", b"hello")], fields={"payload": "x"}, path="/p.json", key="password")
+        response = self.upload(
+            [("f.txt", b"hello")],
+            fields={"payload": "x"},
+            path="/p.json",
+            key="password",
+        )
         self.assertEqual(response.status_code, 422)
         self.assertEqual(response.json(), {"kind": ["File pushes are disabled."]})
         self.assertNothingStored()
 
-    def test_it_creates_a_file_push_with_zero_files(self) -> None:  # §8.1: no minimum file count
-        response = self.client.post("/f.json", {"file_push[payload]": "just text"}, format="multipart",
-                                    **self.auth(self.alice_token))
+    def test_it_creates_a_file_push_with_zero_files(
+        self,
+    ) -> None:  # §8.1: no minimum file count
+        response = self.client.post(
+            "/f.json",
+            {"file_push[payload]": "just text"},
+            format="multipart",
+            **self.auth(self.alice_token),
+        )
         self.assertEqual(response.status_code, 201, response.content)
         token = response.json()["url_token"]
         self.assertEqual(FilePush.objects.get(url_token=token).attachments.count(), 0)
         body = self.owner_view(token)
         self.assertEqual((body["payload"], body["files"]), ("just text", []))
 
-    def test_it_creates_a_file_push_without_a_message(self) -> None:  # §7.1.1: payload optional
+    def test_it_creates_a_file_push_without_a_message(
+        self,
+    ) -> None:  # §7.1.1: payload optional
         response = self.upload([("f.txt", b"hello")])
         self.assertEqual(response.status_code, 201, response.content)
         body = self.owner_view(response.json()["url_token"])
@@ -303,18 +449,28 @@ class CreateFilePushTestCase(FileTestCase):
         files = self.owner_view(token)["files"]
         self.assertEqual([f["filename"] for f in files], ["same.txt", "same.txt"])
         self.assertNotEqual(files[0]["url"], files[1]["url"])
-        self.assertEqual([self.downloaded(f["url"]) for f in files], [b"first", b"second"])
+        self.assertEqual(
+            [self.downloaded(f["url"]) for f in files], [b"first", b"second"]
+        )
         self.assertEqual(len(self.stored_files()), 2)
 
     def test_it_discards_uploads_sent_with_a_url_push(self) -> None:
-        response = self.upload([("f.txt", b"hello")], fields={"payload": "https://example.com"}, path="/r.json",
-                               key="url")
+        response = self.upload(
+            [("f.txt", b"hello")],
+            fields={"payload": "https://example.com"},
+            path="/r.json",
+            key="url",
+        )
         self.assertEqual(response.status_code, 201, response.content)
-        self.assertTrue(UrlPush.objects.filter(url_token=response.json()["url_token"]).exists())
+        self.assertTrue(
+            UrlPush.objects.filter(url_token=response.json()["url_token"]).exists()
+        )
         self.assertNothingStored()
 
     def test_it_discards_uploads_of_an_invalid_create(self) -> None:
-        response = self.upload([("f.txt", b"hello")], fields={"payload": "x", "name": "n" * 1025})
+        response = self.upload(
+            [("f.txt", b"hello")], fields={"payload": "x", "name": "n" * 1025}
+        )
         self.assertEqual(response.status_code, 422)
         self.assertIn("name", response.json())
         self.assertNothingStored()
@@ -325,7 +481,9 @@ class UploadLimitsTestCase(FileTestCase):
     def test_it_refuses_a_file_over_the_size_limit(self) -> None:
         response = self.upload([("big.bin", b"b" * 1001)])
         self.assertEqual(response.status_code, 413)
-        self.assertEqual(response.json(), {"error": "A file is larger than the limit of 1000 bytes."})
+        self.assertEqual(
+            response.json(), {"error": "A file is larger than the limit of 1000 bytes."}
+        )
         self.assertNothingStored()
 
     @override_settings(MAX_FILE_SIZE=1000)
@@ -333,13 +491,17 @@ class UploadLimitsTestCase(FileTestCase):
         response = self.upload([("small.txt", b"s" * 10), ("big.bin", b"b" * 1001)])
         self.assertEqual(response.status_code, 413)
         self.assertEqual(response["Content-Type"], "application/json; charset=utf-8")
-        self.assertEqual(response.json(), {"error": "A file is larger than the limit of 1000 bytes."})
+        self.assertEqual(
+            response.json(), {"error": "A file is larger than the limit of 1000 bytes."}
+        )
         self.assertNothingStored()
 
     @override_settings(MAX_FILE_SIZE=1000)
     def test_it_accepts_a_file_of_exactly_the_size_limit(self) -> None:
         token = self.make_file_push([("edge.bin", b"e" * 1000)])
-        self.assertEqual(self.downloaded(self.owner_view(token)["files"][0]["url"]), b"e" * 1000)
+        self.assertEqual(
+            self.downloaded(self.owner_view(token)["files"][0]["url"]), b"e" * 1000
+        )
 
 
 class StorageOutageTestCase(FileTestCase):
@@ -352,8 +514,12 @@ class StorageOutageTestCase(FileTestCase):
         self.assertNothingStored()
 
     def test_it_still_creates_pushes_without_files_when_storage_is_down(self) -> None:
-        response = self.client.post("/f.json", {"file_push[payload]": "x"}, format="multipart",
-                                    **self.auth(self.alice_token))
+        response = self.client.post(
+            "/f.json",
+            {"file_push[payload]": "x"},
+            format="multipart",
+            **self.auth(self.alice_token),
+        )
         self.assertEqual(response.status_code, 201)
 
 
@@ -367,15 +533,21 @@ class FullStorageOutageTestCase(FileTestCase):
         self.assertEqual(FilePush.objects.count(), 0)
         self.assertEqual(self.stored_files(), [])
         self.assertEqual(self.leftover_temp_files(), [])
-        pending = PendingDeletion.objects.get()  # the delete failed too: purge_files retries it later
+        pending = (
+            PendingDeletion.objects.get()
+        )  # the delete failed too: purge_files retries it later
         self.assertEqual((pending.attempts, pending.last_error), (1, "OSError"))
 
 
 class MidwayStorageOutageTestCase(FileTestCase):
     storage_backend = f"{__name__}.SecondSaveFailsStorage"
 
-    def test_it_answers_503_and_removes_what_was_stored_when_storage_fails_midway(self) -> None:
-        response = self.upload([("a.txt", b"first"), ("b.txt", b"second")], fields={"payload": "x"})
+    def test_it_answers_503_and_removes_what_was_stored_when_storage_fails_midway(
+        self,
+    ) -> None:
+        response = self.upload(
+            [("a.txt", b"first"), ("b.txt", b"second")], fields={"payload": "x"}
+        )
         self.assertEqual(file_storage().saves, 2)
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.json(), STORAGE_DOWN)
@@ -389,14 +561,23 @@ class FileNamesTestCase(FileTestCase):
         body = self.owner_view(response.json()["url_token"])
         self.assertEqual(body["files"][0]["filename"], expected)
         self.assertEqual(self.downloaded(body["files"][0]["url"]), b"payload bytes")
-        names = [path.relative_to(self.storage_dir).as_posix() for path in self.stored_files()]
+        names = [
+            path.relative_to(self.storage_dir).as_posix()
+            for path in self.stored_files()
+        ]
         self.assertEqual(len(names), 1)
         self.assertRegex(names[0], r"^files/[A-Za-z0-9_-]{32}$")
         everything = [path for path in Path(self.root).rglob("*") if path.is_file()]
-        self.assertEqual(everything, self.stored_files())  # nothing written outside storage
+        self.assertEqual(
+            everything, self.stored_files()
+        )  # nothing written outside storage
 
     def test_it_drops_path_parts(self) -> None:
-        for given, expected in (("../../etc/passwd", "passwd"), ("a\\b.txt", "b.txt"), ("/abs/path.txt", "path.txt")):
+        for given, expected in (
+            ("../../etc/passwd", "passwd"),
+            ("a\\b.txt", "b.txt"),
+            ("/abs/path.txt", "path.txt"),
+        ):
             with self.subTest(given=given):
                 self.assertStoredSafely(given, expected)
                 shutil.rmtree(self.storage_dir / "files")
@@ -414,7 +595,9 @@ class FileNamesTestCase(FileTestCase):
         self.assertStoredSafely("   ", "file")
 
     def test_it_sends_a_non_ascii_name_as_filename_star(self) -> None:
-        token = self.make_file_push([("résumé 😀.pdf", b"%PDF-1.4 x", "application/pdf")])
+        token = self.make_file_push(
+            [("résumé 😀.pdf", b"%PDF-1.4 x", "application/pdf")]
+        )
         file = self.owner_view(token)["files"][0]
         self.assertEqual(file["filename"], "résumé 😀.pdf")
         response = self.download(file["url"])
@@ -426,12 +609,16 @@ class FileNamesTestCase(FileTestCase):
     def test_it_sends_an_ascii_name_quoted(self) -> None:
         token = self.make_file_push([('say "hi".txt', b"hi")])
         response = self.download(self.owner_view(token)["files"][0]["url"])
-        self.assertEqual(response["Content-Disposition"], 'attachment; filename="say \\"hi\\".txt"')
+        self.assertEqual(
+            response["Content-Disposition"], 'attachment; filename="say \\"hi\\".txt"'
+        )
 
 
 class ContentTypeTestCase(FileTestCase):
     def test_it_detects_png_from_the_content(self) -> None:  # case 64
-        token = self.make_file_push([("monkey.png", tiny_png(), "application/octet-stream")])
+        token = self.make_file_push(
+            [("monkey.png", tiny_png(), "application/octet-stream")]
+        )
         file = self.anonymous_view(token)["files"][0]
         self.assertEqual(file["filename"], "monkey.png")
         self.assertEqual(file["content_type"], "image/png")
@@ -442,11 +629,18 @@ class ContentTypeTestCase(FileTestCase):
 
     def test_it_trusts_the_content_over_the_declared_type(self) -> None:
         token = self.make_file_push([("page.html", tiny_png(), "text/html")])
-        self.assertEqual(self.owner_view(token)["files"][0]["content_type"], "image/png")
+        self.assertEqual(
+            self.owner_view(token)["files"][0]["content_type"], "image/png"
+        )
 
     def test_it_falls_back_to_the_declared_type_then_the_name(self) -> None:
-        token = self.make_file_push([("notes.txt", b"plain", "text/csv"), ("notes.txt", b"plain", "nonsense"),
-                                     ("blob", b"plain", "application/octet-stream")])
+        token = self.make_file_push(
+            [
+                ("notes.txt", b"plain", "text/csv"),
+                ("notes.txt", b"plain", "nonsense"),
+                ("blob", b"plain", "application/octet-stream"),
+            ]
+        )
         types = [f["content_type"] for f in self.owner_view(token)["files"]]
         self.assertEqual(types, ["text/csv", "text/plain", "application/octet-stream"])
 
@@ -467,7 +661,9 @@ class RetrieveFilePushTestCase(FileTestCase):
         with self.captureOnCommitCallbacks(execute=True):
             third = self.anonymous_view(token)
         self.assertIs(third["expired"], True)
-        self.assertEqual((third["files"], third["payload"], third["passphrase"]), ([], None, None))
+        self.assertEqual(
+            (third["files"], third["payload"], third["passphrase"]), ([], None, None)
+        )
         self.assertEqual(self.stored_files(), [])
         self.assertEqual(Attachment.objects.count(), 0)
         self.assertEqual(PendingDeletion.objects.count(), 0)
@@ -503,11 +699,17 @@ class RetrieveFilePushTestCase(FileTestCase):
         token = self.make_file_push([("a.txt", b"alpha"), ("b.txt", b"beta")])
         url = self.owner_view(token)["files"][0]["url"]
         with self.captureOnCommitCallbacks(execute=True):
-            response = self.client.delete(f"/f/{token}.json", **self.auth(self.alice_token))
+            response = self.client.delete(
+                f"/f/{token}.json", **self.auth(self.alice_token)
+            )
         self.assertEqual(response.status_code, 200)
-        self.assertEqual((response.json()["expired"], response.json()["deleted"]), (True, True))
+        self.assertEqual(
+            (response.json()["expired"], response.json()["deleted"]), (True, True)
+        )
         body = self.client.get(f"/f/{token}.json").json()
-        self.assertEqual((body["files"], body["payload"], body["deleted"]), ([], None, True))
+        self.assertEqual(
+            (body["files"], body["payload"], body["deleted"]), ([], None, True)
+        )
         self.assertEqual(self.stored_files(), [])
         self.assertEqual(PendingDeletion.objects.count(), 0)
         self.assertEqual(Attachment.objects.count(), 0)
@@ -515,12 +717,18 @@ class RetrieveFilePushTestCase(FileTestCase):
 
     def test_it_lists_file_pushes_per_prefix(self) -> None:  # case 99
         text = make_password_push(user=self.alice)
-        created = self.client.post("/r.json", {"url[payload]": "https://the0x00.dev"}, **self.auth(self.alice_token))
+        created = self.client.post(
+            "/r.json",
+            {"url[payload]": "https://the0x00.dev"},
+            **self.auth(self.alice_token),
+        )
         self.assertEqual(created.status_code, 201)
         url = created.json()["url_token"]
         file = self.make_file_push([("f.txt", b"x")])
         bobs = self.make_file_push([("g.txt", b"y")])
-        FilePush.objects.filter(url_token=bobs).update(user=self.bob)  # never listed for alice
+        FilePush.objects.filter(url_token=bobs).update(
+            user=self.bob
+        )  # never listed for alice
 
         def tokens(path: str) -> list[str]:
             response = self.client.get(path, **self.auth(self.alice_token))
@@ -557,20 +765,26 @@ class RoundTripTestCase(FileTestCase):
                 self.assertEqual(attachment.size, len(data))
                 chunks = max(1, -(-len(data) // CHUNK_SIZE))
                 stored = file_storage().open(attachment.storage_name).read()
-                self.assertEqual(len(stored), HEADER_BYTES + len(data) + chunks * TAG_BYTES)
+                self.assertEqual(
+                    len(stored), HEADER_BYTES + len(data) + chunks * TAG_BYTES
+                )
 
     def test_it_returns_several_files_in_order(self) -> None:
         files = [(f"file-{i}.bin", os.urandom(1000 * i + 1)) for i in range(4)]
         token = self.make_file_push(files)
         listed = self.owner_view(token)["files"]
         self.assertEqual([f["filename"] for f in listed], [name for name, _ in files])
-        self.assertEqual([self.downloaded(f["url"]) for f in listed], [data for _, data in files])
+        self.assertEqual(
+            [self.downloaded(f["url"]) for f in listed], [data for _, data in files]
+        )
 
 
 class EncryptionAtRestTestCase(FileTestCase):
     def test_it_stores_only_ciphertext_under_random_names(self) -> None:
         secret = b"TOP-SECRET-PLAINTEXT-" * 200
-        token = self.make_file_push([("launch-codes.txt", secret), ("second-secret.txt", bytes(range(256)) * 4)])
+        token = self.make_file_push(
+            [("launch-codes.txt", secret), ("second-secret.txt", bytes(range(256)) * 4)]
+        )
         stored = self.stored_files()
         self.assertEqual(len(stored), 2)
         for path in stored:
@@ -586,7 +800,9 @@ class EncryptionAtRestTestCase(FileTestCase):
             self.assertEqual(len(key), 32)
             for path in stored:
                 self.assertNotIn(key, path.read_bytes())
-        self.assertEqual(self.downloaded(self.owner_view(token)["files"][0]["url"]), secret)
+        self.assertEqual(
+            self.downloaded(self.owner_view(token)["files"][0]["url"]), secret
+        )
 
     def test_it_keeps_the_name_and_key_sealed_in_the_database(self) -> None:
         self.make_file_push([("launch-codes.txt", b"secret")])
@@ -640,10 +856,18 @@ class StreamingTamperTestCase(SimpleTestCase):
                 self.assertEqual(self.open(encrypt_bytes(self.key, pieces)), data)
 
     def test_it_encrypts_the_same_data_differently_each_time(self) -> None:
-        self.assertNotEqual(encrypt_bytes(self.key, [b"same"]), encrypt_bytes(self.key, [b"same"]))
+        self.assertNotEqual(
+            encrypt_bytes(self.key, [b"same"]), encrypt_bytes(self.key, [b"same"])
+        )
 
     def test_it_refuses_a_flipped_byte_anywhere(self) -> None:
-        for offset in (0, len(MAGIC), HEADER_BYTES, HEADER_BYTES + self.size + 7, len(self.sealed) - 1):
+        for offset in (
+            0,
+            len(MAGIC),
+            HEADER_BYTES,
+            HEADER_BYTES + self.size + 7,
+            len(self.sealed) - 1,
+        ):
             with self.subTest(offset=offset):
                 data = bytearray(self.sealed)
                 data[offset] ^= 0x01
@@ -669,7 +893,12 @@ class StreamingTamperTestCase(SimpleTestCase):
         self.assertTampered(swapped)
 
     def test_it_refuses_appended_data(self) -> None:
-        for extra in (b"\x00", os.urandom(TAG_BYTES), self.chunk(0), self.sealed[-516:]):
+        for extra in (
+            b"\x00",
+            os.urandom(TAG_BYTES),
+            self.chunk(0),
+            self.sealed[-516:],
+        ):
             with self.subTest(extra=len(extra)):
                 self.assertTampered(self.sealed + extra)
 
@@ -706,7 +935,9 @@ class DownloadTestCase(FileTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.plain = b"download me " * 100
-        self.token = self.make_file_push([("doc.txt", self.plain)], expire_after_views=1)
+        self.token = self.make_file_push(
+            [("doc.txt", self.plain)], expire_after_views=1
+        )
         self.url = self.owner_view(self.token)["files"][0]["url"]
         self.push = FilePush.objects.get(url_token=self.token)
 
@@ -720,7 +951,9 @@ class DownloadTestCase(FileTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response["X-Content-Type-Options"], "nosniff")
         self.assertIn("no-store", response["Cache-Control"])
-        self.assertEqual(response["Content-Disposition"], 'attachment; filename="doc.txt"')
+        self.assertEqual(
+            response["Content-Disposition"], 'attachment; filename="doc.txt"'
+        )
         self.assertEqual(response["Content-Type"], "text/plain")
         self.assertEqual(content_of(response), self.plain)
 
@@ -741,7 +974,11 @@ class DownloadTestCase(FileTestCase):
         self.push.refresh_from_db()
         self.assertIs(self.push.expired, False)
         window = timedelta(seconds=settings.FILE_DOWNLOAD_WINDOW)
-        self.assertTrue(before + window <= self.push.download_window_closes_at <= timezone.now() + window)
+        self.assertTrue(
+            before + window
+            <= self.push.download_window_closes_at
+            <= timezone.now() + window
+        )
         self.assertEqual(self.downloaded(body["files"][0]["url"]), self.plain)
         self.assertEqual(self.downloaded(self.url), self.plain)
         self.push.refresh_from_db()
@@ -754,15 +991,23 @@ class DownloadTestCase(FileTestCase):
         self.anonymous_view(self.token)
         self.push.refresh_from_db()
         closes = self.push.download_window_closes_at
-        self.assertTrue(before + timedelta(seconds=60) <= closes <= timezone.now() + timedelta(seconds=60))
+        self.assertTrue(
+            before + timedelta(seconds=60)
+            <= closes
+            <= timezone.now() + timedelta(seconds=60)
+        )
 
     def test_it_closes_downloads_when_the_window_has_passed(self) -> None:
         url = self.anonymous_view(self.token)["files"][0]["url"]
-        FilePush.objects.filter(pk=self.push.pk).update(download_window_closes_at=timezone.now() - timedelta(seconds=1))
+        FilePush.objects.filter(pk=self.push.pk).update(
+            download_window_closes_at=timezone.now() - timedelta(seconds=1)
+        )
         self.assertNotFound(self.download(url))
         self.assertNotFound(self.download(self.url))
         self.push.refresh_from_db()
-        self.assertIs(self.push.expired, False)  # only a retrieve or the sweep expires it
+        self.assertIs(
+            self.push.expired, False
+        )  # only a retrieve or the sweep expires it
         self.assertEqual(len(self.stored_files()), 1)
 
     def test_it_closes_downloads_after_expiry(self) -> None:
@@ -773,7 +1018,9 @@ class DownloadTestCase(FileTestCase):
         self.assertEqual(self.stored_files(), [])
 
     def test_it_closes_downloads_when_the_days_have_run_out(self) -> None:
-        FilePush.objects.filter(pk=self.push.pk).update(created_at=timezone.now() - timedelta(days=8))
+        FilePush.objects.filter(pk=self.push.pk).update(
+            created_at=timezone.now() - timedelta(days=8)
+        )
         self.assertNotFound(self.download(self.url))
 
     def test_it_refuses_a_forged_link(self) -> None:
@@ -781,8 +1028,14 @@ class DownloadTestCase(FileTestCase):
         flipped = signed[:-1] + ("A" if signed[-1] != "A" else "B")
         for forged in (
             flipped,
-            signing.dumps(self.push.attachments.get().pk),  # no salt: signed for another purpose
-            signing.dumps(self.push.attachments.get().pk, salt=DOWNLOAD_SALT, key="not-the-secret-key"),
+            signing.dumps(
+                self.push.attachments.get().pk
+            ),  # no salt: signed for another purpose
+            signing.dumps(
+                self.push.attachments.get().pk,
+                salt=DOWNLOAD_SALT,
+                key="not-the-secret-key",
+            ),
             "garbage",
         ):
             with self.subTest(forged=forged):
@@ -816,7 +1069,10 @@ class DownloadTestCase(FileTestCase):
         plain = os.urandom(2 * CHUNK_SIZE + 10)
         token = self.make_file_push([("long.bin", plain)])
         url = self.owner_view(token)["files"][0]["url"]
-        path = self.storage_dir / Attachment.objects.get(push__url_token=token).storage_name
+        path = (
+            self.storage_dir
+            / Attachment.objects.get(push__url_token=token).storage_name
+        )
         data = bytearray(path.read_bytes())
         data[-3] ^= 0x01  # in the last chunk
         path.write_bytes(bytes(data))
@@ -830,7 +1086,9 @@ class DownloadTestCase(FileTestCase):
         self.assertLess(len(received), int(response["Content-Length"]))
 
     def test_it_answers_503_when_storage_cannot_open_the_file(self) -> None:
-        with mock.patch.object(file_storage(), "open", side_effect=OSError("storage is down")):
+        with mock.patch.object(
+            file_storage(), "open", side_effect=OSError("storage is down")
+        ):
             response = self.download(self.url)
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.json(), STORAGE_DOWN)
@@ -841,7 +1099,9 @@ class PurgeTestCase(FileTestCase):
         token = self.make_file_push([("a.txt", b"a"), ("b.txt", b"b"), ("c.txt", b"")])
         self.assertEqual(len(self.stored_files()), 3)
         with self.captureOnCommitCallbacks(execute=True):
-            response = self.client.delete(f"/f/{token}.json", **self.auth(self.alice_token))
+            response = self.client.delete(
+                f"/f/{token}.json", **self.auth(self.alice_token)
+            )
         self.assertEqual(response.status_code, 200)
         self.assertEqual(self.stored_files(), [])
         self.assertEqual(PendingDeletion.objects.count(), 0)
@@ -853,18 +1113,29 @@ class PurgeTestCase(FileTestCase):
         token = self.make_file_push([("a.txt", b"alpha")])
         url = self.owner_view(token)["files"][0]["url"]
         storage_name = Attachment.objects.get().storage_name
-        with mock.patch.object(file_storage(), "delete", side_effect=OSError("storage is down")):
+        with mock.patch.object(
+            file_storage(), "delete", side_effect=OSError("storage is down")
+        ):
             with self.captureOnCommitCallbacks(execute=True):
-                response = self.client.delete(f"/f/{token}.json", **self.auth(self.alice_token))
+                response = self.client.delete(
+                    f"/f/{token}.json", **self.auth(self.alice_token)
+                )
         self.assertEqual(response.status_code, 200)
-        self.assertEqual((response.json()["expired"], response.json()["deleted"]), (True, True))
+        self.assertEqual(
+            (response.json()["expired"], response.json()["deleted"]), (True, True)
+        )
         push = FilePush.objects.get(url_token=token)
         self.assertIs(push.expired, True)
         self.assertEqual((push.payload, push.passphrase), (None, None))
         self.assertEqual(push.attachments.count(), 0)
         pending = PendingDeletion.objects.get()
-        self.assertEqual((pending.storage_name, pending.attempts, pending.last_error), (storage_name, 1, "OSError"))
-        self.assertGreater(pending.purge_after, timezone.now())  # retried by the sweep after a back-off
+        self.assertEqual(
+            (pending.storage_name, pending.attempts, pending.last_error),
+            (storage_name, 1, "OSError"),
+        )
+        self.assertGreater(
+            pending.purge_after, timezone.now()
+        )  # retried by the sweep after a back-off
         self.assertEqual(len(self.stored_files()), 1)  # still there until the retry
         self.assertEqual(self.download(url).status_code, 404)
         self.assertEqual(self.client.get(f"/f/{token}.json").json()["files"], [])
@@ -876,7 +1147,9 @@ class PurgeTestCase(FileTestCase):
         self.make_file_push([("a.txt", b"alpha")])
         name = Attachment.objects.get().storage_name
         PendingDeletion.objects.create(storage_name=name)
-        with mock.patch.object(file_storage(), "delete", side_effect=OSError("storage is down")):
+        with mock.patch.object(
+            file_storage(), "delete", side_effect=OSError("storage is down")
+        ):
             self.assertEqual(PendingDeletion.objects.purge([name]), 0)
             self.assertEqual(PendingDeletion.objects.purge([name]), 0)
         self.assertEqual(PendingDeletion.objects.get().attempts, 2)
@@ -887,13 +1160,17 @@ class PurgeTestCase(FileTestCase):
 class SweepTestCase(FileTestCase):
     """The periodic jobs: expire_due_pushes (spec §12) and purge_files (the PendingDeletion queue)."""
 
-    def test_it_leaves_a_push_in_its_download_window_then_expires_and_purges_it(self) -> None:
+    def test_it_leaves_a_push_in_its_download_window_then_expires_and_purges_it(
+        self,
+    ) -> None:
         token = self.make_file_push([("a.txt", b"alpha")], expire_after_views=1)
         url = self.anonymous_view(token)["files"][0]["url"]
         with self.captureOnCommitCallbacks(execute=True):
             self.assertEqual(expire_due_pushes(), 0)
         self.assertEqual(self.downloaded(url), b"alpha")
-        FilePush.objects.filter(url_token=token).update(download_window_closes_at=timezone.now() - timedelta(seconds=1))
+        FilePush.objects.filter(url_token=token).update(
+            download_window_closes_at=timezone.now() - timedelta(seconds=1)
+        )
         with self.captureOnCommitCallbacks(execute=True):
             self.assertEqual(expire_due_pushes(), 1)
         push = FilePush.objects.get(url_token=token)
@@ -906,34 +1183,49 @@ class SweepTestCase(FileTestCase):
     def test_it_expires_and_purges_a_push_whose_days_ran_out(self) -> None:
         token = self.make_file_push([("a.txt", b"alpha")], expire_after_days=1)
         live = self.make_file_push([("b.txt", b"beta")])
-        FilePush.objects.filter(url_token=token).update(created_at=timezone.now() - timedelta(days=2))
+        FilePush.objects.filter(url_token=token).update(
+            created_at=timezone.now() - timedelta(days=2)
+        )
         with self.captureOnCommitCallbacks(execute=True):
             self.assertEqual(expire_due_pushes(), 1)
         self.assertIs(FilePush.objects.get(url_token=token).expired, True)
         self.assertIs(FilePush.objects.get(url_token=live).expired, False)
         (left,) = self.stored_files()
-        self.assertEqual(left.name, Attachment.objects.get(push__url_token=live).storage_name.split("/")[-1])
+        self.assertEqual(
+            left.name,
+            Attachment.objects.get(push__url_token=live).storage_name.split("/")[-1],
+        )
 
     def test_it_retries_a_failed_delete_after_its_back_off(self) -> None:
         token = self.make_file_push([("a.txt", b"alpha")])
-        with mock.patch.object(file_storage(), "delete", side_effect=OSError("storage is down")):
+        with mock.patch.object(
+            file_storage(), "delete", side_effect=OSError("storage is down")
+        ):
             with self.captureOnCommitCallbacks(execute=True):
                 self.client.delete(f"/f/{token}.json", **self.auth(self.alice_token))
         pending = PendingDeletion.objects.get()
         self.assertGreater(pending.purge_after, timezone.now())
         self.assertEqual(purge_files(), 0)  # not due yet
         self.assertEqual(len(self.stored_files()), 1)
-        PendingDeletion.objects.update(purge_after=timezone.now() - timedelta(seconds=1))
+        PendingDeletion.objects.update(
+            purge_after=timezone.now() - timedelta(seconds=1)
+        )
         self.assertEqual(purge_files(), 1)
         self.assertEqual(PendingDeletion.objects.count(), 0)
         self.assertEqual(self.stored_files(), [])
 
     def test_it_sweeps_an_unclaimed_upload_only_after_the_grace_period(self) -> None:
-        name = file_storage().save("files/orphan-upload", ContentFile(encrypt_bytes(new_file_key(), [b"x"])))
-        PendingDeletion.objects.before_upload(name)  # as an upload still in progress would leave it
+        name = file_storage().save(
+            "files/orphan-upload", ContentFile(encrypt_bytes(new_file_key(), [b"x"]))
+        )
+        PendingDeletion.objects.before_upload(
+            name
+        )  # as an upload still in progress would leave it
         self.assertEqual(purge_files(), 0)
         self.assertEqual(len(self.stored_files()), 1)
-        PendingDeletion.objects.update(purge_after=timezone.now() - timedelta(seconds=1))
+        PendingDeletion.objects.update(
+            purge_after=timezone.now() - timedelta(seconds=1)
+        )
         self.assertEqual(purge_files(), 1)
         self.assertEqual(self.stored_files(), [])
         self.assertEqual(PendingDeletion.objects.count(), 0)

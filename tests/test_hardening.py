@@ -14,7 +14,10 @@ class PassphraseWindowTestCase(BaseTestCase):
         push = make_password_push(passphrase="right")
         url = f"/p/{push.url_token}.json"
         with mock.patch("pushes.api.current_minute", return_value=16_667):
-            statuses = [self.client.get(url, {"passphrase": "wrong"}).status_code for _ in range(7)]
+            statuses = [
+                self.client.get(url, {"passphrase": "wrong"}).status_code
+                for _ in range(7)
+            ]
             self.assertEqual(statuses, [401] * 5 + [429] * 2)
         # the database cache's incr() would have stretched a TTL-based window to 5 minutes
         with mock.patch("pushes.api.current_minute", return_value=16_668):
@@ -22,50 +25,101 @@ class PassphraseWindowTestCase(BaseTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["payload"], "testpw")
 
-    def test_it_keeps_refusing_within_the_minute_even_with_the_right_passphrase(self) -> None:
+    def test_it_keeps_refusing_within_the_minute_even_with_the_right_passphrase(
+        self,
+    ) -> None:
         push = make_password_push(passphrase="right")
         with mock.patch("pushes.api.current_minute", return_value=33_333):
             for _ in range(5):
                 self.client.get(f"/p/{push.url_token}.json", {"passphrase": "wrong"})
-            response = self.client.get(f"/p/{push.url_token}.json", {"passphrase": "right"})
+            response = self.client.get(
+                f"/p/{push.url_token}.json", {"passphrase": "right"}
+            )
         self.assertEqual(response.status_code, 429)
 
 
 class MalformedInputTestCase(BaseTestCase):
     def post_raw(self, body: str):
-        return self.client.generic("POST", "/p.json", body.encode("utf-8", "surrogatepass"), content_type="application/json")
+        return self.client.generic(
+            "POST",
+            "/p.json",
+            body.encode("utf-8", "surrogatepass"),
+            content_type="application/json",
+        )
 
     def test_it_refuses_absurdly_nested_json_with_400(self) -> None:
-        for body in ('{"password":' + "[" * 100_000 + "]" * 100_000 + "}", '{"a":' * 5000 + "1" + "}" * 5000):
+        for body in (
+            '{"password":' + "[" * 100_000 + "]" * 100_000 + "}",
+            '{"a":' * 5000 + "1" + "}" * 5000,
+        ):
             response = self.post_raw(body)
             self.assertEqual(response.status_code, 400)
-            self.assertEqual(response.json(), {"error": "param is missing or the value is empty or invalid: password"})
+            self.assertEqual(
+                response.json(),
+                {
+                    "error": "param is missing or the value is empty or invalid: password"
+                },
+            )
         self.assertEqual(PasswordPush.objects.count(), 0)
 
     def test_it_refuses_lone_surrogates_with_422(self) -> None:
         for field in ("payload", "passphrase", "name", "note"):
             with self.subTest(field=field):
                 fields = {"payload": "ok", field: "ab\\ud800cd"}
-                body = '{"password": {' + ", ".join(f'"{k}": "{v}"' for k, v in fields.items()) + "}}"
+                body = (
+                    '{"password": {'
+                    + ", ".join(f'"{k}": "{v}"' for k, v in fields.items())
+                    + "}}"
+                )
                 response = self.post_raw(body)
                 self.assertEqual(response.status_code, 422)
-                self.assertEqual(response.json(), {field: ["is not valid Unicode text"]})
+                self.assertEqual(
+                    response.json(), {field: ["is not valid Unicode text"]}
+                )
         self.assertEqual(PasswordPush.objects.count(), 0)
 
     def test_it_treats_huge_numbers_as_out_of_range(self) -> None:
         huge = "9" * 5000
-        response = self.client.post("/p.json", {"password[payload]": "x", "password[expire_after_days]": huge,
-                                                 "password[expire_after_views]": huge})
+        response = self.client.post(
+            "/p.json",
+            {
+                "password[payload]": "x",
+                "password[expire_after_days]": huge,
+                "password[expire_after_views]": huge,
+            },
+        )
         self.assertEqual(response.status_code, 201)
-        self.assertEqual((response.json()["expire_after_days"], response.json()["expire_after_views"]), (7, 5))
-        response = self.post_raw(json.dumps({"password": {"payload": "x", "expire_after_views": huge}}))
+        self.assertEqual(
+            (
+                response.json()["expire_after_days"],
+                response.json()["expire_after_views"],
+            ),
+            (7, 5),
+        )
+        response = self.post_raw(
+            json.dumps({"password": {"payload": "x", "expire_after_views": huge}})
+        )
         self.assertEqual(response.json()["expire_after_views"], 5)
 
     def test_it_reads_only_ascii_digits(self) -> None:
-        response = self.post_raw(json.dumps({"password": {"payload": "x", "expire_after_views": "\u0663"}}))
-        self.assertEqual(response.json()["expire_after_views"], 5)  # Arabic-Indic three is not 3
-        self.assertEqual(self.client.get("/p/active.json", {"page": "\uff11"}, **self.auth(self.alice_token)).status_code, 400)
-        self.assertEqual(self.client.get("/p/active.json", {"page": "9" * 30}, **self.auth(self.alice_token)).status_code, 400)
+        response = self.post_raw(
+            json.dumps({"password": {"payload": "x", "expire_after_views": "\u0663"}})
+        )
+        self.assertEqual(
+            response.json()["expire_after_views"], 5
+        )  # Arabic-Indic three is not 3
+        self.assertEqual(
+            self.client.get(
+                "/p/active.json", {"page": "\uff11"}, **self.auth(self.alice_token)
+            ).status_code,
+            400,
+        )
+        self.assertEqual(
+            self.client.get(
+                "/p/active.json", {"page": "9" * 30}, **self.auth(self.alice_token)
+            ).status_code,
+            400,
+        )
 
 
 class PreviewBotTestCase(BaseTestCase):
@@ -73,20 +127,32 @@ class PreviewBotTestCase(BaseTestCase):
         push = make_password_push(expire_after_views=1)
         for header in ("HTTP_X_PURPOSE", "HTTP_SEC_PURPOSE", "HTTP_PURPOSE"):
             for value in ("preview", "prefetch;prerender"):
-                response = self.client.get(f"/p/{push.url_token}.json", **{header: value})
+                response = self.client.get(
+                    f"/p/{push.url_token}.json", **{header: value}
+                )
                 self.assertNotIn(b"testpw", response.content)
         push.refresh_from_db()
         self.assertEqual(push.view_count, 0)
-        self.assertEqual(self.client.get(f"/p/{push.url_token}.json").json()["payload"], "testpw")
+        self.assertEqual(
+            self.client.get(f"/p/{push.url_token}.json").json()["payload"], "testpw"
+        )
 
 
 class RedactTestCase(BaseTestCase):
     def test_it_redacts_what_gunicorn_logs_of_malformed_requests(self) -> None:
         line = "Invalid HTTP request line: 'GET /p/won82o75gfss4xcd-8d.json?passphrase=LEAKPASS2\\x01&x=1 HTTP/1.1'"
-        self.assertEqual(redact(line), "Invalid HTTP request line: 'GET /p/[token].json?passphrase=[redacted]&x=1 HTTP/1.1'")
-        for header in ("Invalid HTTP Header: 'Authorization LEAKTOK3'", "Invalid HTTP Header: 'X-User-Token: LEAKTOK3'"):
+        self.assertEqual(
+            redact(line),
+            "Invalid HTTP request line: 'GET /p/[token].json?passphrase=[redacted]&x=1 HTTP/1.1'",
+        )
+        for header in (
+            "Invalid HTTP Header: 'Authorization LEAKTOK3'",
+            "Invalid HTTP Header: 'X-User-Token: LEAKTOK3'",
+        ):
             self.assertNotIn("LEAKTOK3", redact(header))
-        self.assertEqual(redact("GET /api/v1/version.json 200"), "GET /api/v1/version.json 200")
+        self.assertEqual(
+            redact("GET /api/v1/version.json 200"), "GET /api/v1/version.json 200"
+        )
 
 
 class UnknownFileFieldTestCase(BaseTestCase):
@@ -97,7 +163,13 @@ class UnknownFileFieldTestCase(BaseTestCase):
 
         upload = io.BytesIO(b"stray bytes")
         upload.name = "stray.bin"
-        response = self.client.post("/p.json", {"password[payload]": "x", "password[other]": upload})
-        self.assertEqual(response.status_code, 201)  # anonymous, and no file push either
-        self.assertTrue(PasswordPush.objects.filter(url_token=response.json()["url_token"]).exists())
+        response = self.client.post(
+            "/p.json", {"password[payload]": "x", "password[other]": upload}
+        )
+        self.assertEqual(
+            response.status_code, 201
+        )  # anonymous, and no file push either
+        self.assertTrue(
+            PasswordPush.objects.filter(url_token=response.json()["url_token"]).exists()
+        )
         self.assertFalse(PendingDeletion.objects.exists())

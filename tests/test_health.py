@@ -11,11 +11,15 @@ class HealthTestCase(BaseTestCase):
     def test_it_answers_ok_when_the_database_answers(self) -> None:
         response = self.client.get("/up")
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.json(), {"status": "ok", "database": "ok", "broker": "embedded"})
+        self.assertEqual(
+            response.json(), {"status": "ok", "database": "ok", "broker": "embedded"}
+        )
         self.assertIn("no-store", response["Cache-Control"])
 
     def test_it_answers_503_when_the_database_does_not(self) -> None:
-        with mock.patch("pwpush.health.connection.cursor", side_effect=OSError("connection refused")):
+        with mock.patch(
+            "pwpush.health.connection.cursor", side_effect=OSError("connection refused")
+        ):
             with self.assertLogs("pwpush.health", "ERROR"):
                 response = self.client.get("/up")
         self.assertEqual(response.status_code, 503)

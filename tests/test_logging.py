@@ -17,7 +17,9 @@ class RedactTokensTestCase(BaseTestCase):
         logger = logging.getLogger("django.request")
         logger.addHandler(handler)
         try:
-            self.client.get(f"/p/{push.url_token}.json?passphrase=wrong")  # 401 is logged by Django
+            self.client.get(
+                f"/p/{push.url_token}.json?passphrase=wrong"
+            )  # 401 is logged by Django
             self.client.get("/p/nosuchtoken1234.json")  # so is 404
         finally:
             logger.removeHandler(handler)

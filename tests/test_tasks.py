@@ -23,7 +23,9 @@ from .base import BaseTestCase, make_password_push
 
 
 def back_date(push, **delta) -> None:
-    type(push).objects.filter(pk=push.pk).update(created_at=timezone.now() - timedelta(**delta))
+    type(push).objects.filter(pk=push.pk).update(
+        created_at=timezone.now() - timedelta(**delta)
+    )
 
 
 class StorageTestCase(BaseTestCase):
@@ -33,19 +35,39 @@ class StorageTestCase(BaseTestCase):
         super().setUp()
         self.root_dir = tempfile.mkdtemp()
         override = override_settings(
-            STORAGES={**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                                                       "OPTIONS": {"location": self.root_dir}}}
+            STORAGES={
+                **settings.STORAGES,
+                "default": {
+                    "BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": self.root_dir},
+                },
+            }
         )
         override.enable()
         self.addCleanup(override.disable)
         self.addCleanup(shutil.rmtree, self.root_dir, True)
 
     def make_file_push(self, **overrides) -> FilePush:
-        push = FilePush(**{"payload": "see attached", "expire_after_days": 7, "expire_after_views": 5, **overrides})
+        push = FilePush(
+            **{
+                "payload": "see attached",
+                "expire_after_days": 7,
+                "expire_after_views": 5,
+                **overrides,
+            }
+        )
         push.save()
-        name = storages["default"].save("files/obj-" + push.url_token, ContentFile(b"ciphertext"))
-        Attachment.objects.create(push=push, filename="a.txt", content_type="text/plain", size=10,
-                                  storage_name=name, file_key="a2V5")
+        name = storages["default"].save(
+            "files/obj-" + push.url_token, ContentFile(b"ciphertext")
+        )
+        Attachment.objects.create(
+            push=push,
+            filename="a.txt",
+            content_type="text/plain",
+            size=10,
+            storage_name=name,
+            file_key="a2V5",
+        )
         return push
 
 
@@ -68,7 +90,9 @@ class ExpireDuePushesTestCase(StorageTestCase):
 
     def test_it_covers_every_kind(self) -> None:
         text = make_password_push(kind="qr")
-        url = UrlPush(payload="https://example.com", expire_after_days=1, expire_after_views=5)
+        url = UrlPush(
+            payload="https://example.com", expire_after_days=1, expire_after_views=5
+        )
         url.save()
         files = self.make_file_push()
         for push in (text, url, files):
@@ -97,12 +121,17 @@ class ExpireDuePushesTestCase(StorageTestCase):
         self.assertFalse(PendingDeletion.objects.exists())
 
     def test_it_waits_for_the_last_viewers_download_window(self) -> None:
-        push = self.make_file_push(expire_after_views=1, view_count=1,
-                                   download_window_closes_at=timezone.now() + timedelta(minutes=10))
+        push = self.make_file_push(
+            expire_after_views=1,
+            view_count=1,
+            download_window_closes_at=timezone.now() + timedelta(minutes=10),
+        )
         expire_due_pushes()
         push.refresh_from_db()
         self.assertIs(push.expired, False)
-        FilePush.objects.filter(pk=push.pk).update(download_window_closes_at=timezone.now() - timedelta(seconds=1))
+        FilePush.objects.filter(pk=push.pk).update(
+            download_window_closes_at=timezone.now() - timedelta(seconds=1)
+        )
         with self.captureOnCommitCallbacks(execute=True):
             expire_due_pushes()
         push.refresh_from_db()
@@ -121,7 +150,12 @@ class ExpireDuePushesTestCase(StorageTestCase):
         pushes = [make_password_push(expire_after_days=1) for _ in range(7)]
         PasswordPush.objects.update(created_at=timezone.now() - timedelta(days=2))
         self.assertEqual(expire_due_pushes(batch_size=3), 7)
-        self.assertEqual(PasswordPush.objects.filter(pk__in=[p.pk for p in pushes], expired=True).count(), 7)
+        self.assertEqual(
+            PasswordPush.objects.filter(
+                pk__in=[p.pk for p in pushes], expired=True
+            ).count(),
+            7,
+        )
 
     def test_it_survives_a_file_already_gone(self) -> None:
         push = self.make_file_push()
@@ -134,10 +168,15 @@ class ExpireDuePushesTestCase(StorageTestCase):
     def test_it_erases_rows_sealed_with_a_removed_key(self) -> None:
         push = make_password_push(expire_after_days=1)
         back_date(push, days=2)
-        with override_settings(PWPUSH_ENCRYPTION_KEYS=["0" * 64]):  # the original key is gone
+        with override_settings(
+            PWPUSH_ENCRYPTION_KEYS=["0" * 64]
+        ):  # the original key is gone
             self.assertEqual(expire_due_pushes(), 1)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT payload, expired FROM pushes_passwordpush WHERE id = %s", [push.pk])
+            cursor.execute(
+                "SELECT payload, expired FROM pushes_passwordpush WHERE id = %s",
+                [push.pk],
+            )
             payload, expired = cursor.fetchone()
         self.assertIsNone(payload)
         self.assertTrue(expired)
@@ -160,13 +199,17 @@ class PurgeFilesTestCase(StorageTestCase):
         self.assertIs(storage.exists(name), False)
         self.assertFalse(PendingDeletion.objects.exists())
 
-    def test_it_leaves_uploads_in_progress_alone_until_the_grace_period_ends(self) -> None:
+    def test_it_leaves_uploads_in_progress_alone_until_the_grace_period_ends(
+        self,
+    ) -> None:
         storage = storages["default"]
         name = storage.save("files/uploading", ContentFile(b"x"))
         PendingDeletion.objects.before_upload(name)
         self.assertEqual(purge_files(), 0)
         self.assertIs(storage.exists(name), True)
-        PendingDeletion.objects.update(purge_after=timezone.now() - timedelta(seconds=1))
+        PendingDeletion.objects.update(
+            purge_after=timezone.now() - timedelta(seconds=1)
+        )
         self.assertEqual(purge_files(), 1)
         self.assertIs(storage.exists(name), False)
 
@@ -181,7 +224,9 @@ class PruneExpiredPushesTestCase(BaseTestCase):
         push = make_password_push(user=user)
         AuditLog.objects.record(None, push, AuditLog.Kind.CREATION)
         push.expire()
-        PasswordPush.objects.filter(pk=push.pk).update(expired_on=timezone.now() - timedelta(days=days_ago))
+        PasswordPush.objects.filter(pk=push.pk).update(
+            expired_on=timezone.now() - timedelta(days=days_ago)
+        )
         return push
 
     def test_it_deletes_old_anonymous_pushes_with_their_audit_logs(self) -> None:
@@ -191,8 +236,12 @@ class PruneExpiredPushesTestCase(BaseTestCase):
         self.assertEqual(prune_expired_pushes(), 1)
         self.assertFalse(PasswordPush.objects.filter(pk=old.pk).exists())
         self.assertFalse(AuditLog.objects.for_push(old).exists())
-        self.assertTrue(PasswordPush.objects.filter(pk__in=[recent.pk, live.pk]).count() == 2)
-        self.assertEqual(self.client.get(f"/p/{old.url_token}.json").json(), {"error": "not-found"})
+        self.assertTrue(
+            PasswordPush.objects.filter(pk__in=[recent.pk, live.pk]).count() == 2
+        )
+        self.assertEqual(
+            self.client.get(f"/p/{old.url_token}.json").json(), {"error": "not-found"}
+        )
 
     def test_it_keeps_owned_pushes_by_default(self) -> None:
         owned = self.expired_push(user=self.alice, days_ago=400)

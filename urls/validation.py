@@ -19,13 +19,16 @@ def url_errors(value: str) -> list[str]:
         return [f"is too long (maximum is {MAX_URL_LENGTH} characters)"]
     # Whitespace, control and invisible format characters are how schemes get disguised
     # (java\tscript:, \x00javascript:, zero-width joiners); a real URL has none of them.
-    if any(ch.isspace() or ch in INVISIBLE or unicodedata.category(ch).startswith("C") for ch in value):
+    if any(
+        ch.isspace() or ch in INVISIBLE or unicodedata.category(ch).startswith("C")
+        for ch in value
+    ):
         return [INVALID]
     if not SCHEME_PREFIX.match(value):
         return [INVALID]  # relative, scheme-relative //host, other or encoded schemes
     try:
         parts = urlsplit(value)
-        parts.port  # raises ValueError on a malformed port
+        _ = parts.port  # raises ValueError on a malformed port
     except ValueError:
         return [INVALID]
     # A backslash in the authority is read as a slash by browsers: https://evil\\@good.
@@ -56,5 +59,8 @@ def valid_label(label: str) -> bool:
         encoded = label.encode("idna").decode("ascii")
     except UnicodeError:
         # IDNA 2003 refuses some IDNA 2008 names; accept letters, digits and joiners.
-        return all(ch.isalnum() or ch in "-_" for ch in label) and len(label.encode()) <= 63
+        return (
+            all(ch.isalnum() or ch in "-_" for ch in label)
+            and len(label.encode()) <= 63
+        )
     return bool(LABEL.fullmatch(encoded.lower()))

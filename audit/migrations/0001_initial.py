@@ -6,32 +6,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditLog',
+            name="AuditLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('push_id', models.PositiveBigIntegerField()),
-                ('kind', models.CharField(choices=[('creation', 'Creation'), ('view', 'View'), ('failed_view', 'Failed View'), ('expire', 'Expire'), ('failed_passphrase', 'Failed Passphrase'), ('admin_view', 'Admin View'), ('owner_view', 'Owner View'), ('edit', 'Edit'), ('creation_email_send', 'Creation Email Send')], max_length=32)),
-                ('ip', models.CharField(blank=True, default='', max_length=64)),
-                ('user_agent', models.CharField(blank=True, default='', max_length=255)),
-                ('referrer', models.CharField(blank=True, default='', max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('push_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='contenttypes.contenttype')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("push_id", models.PositiveBigIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("creation", "Creation"),
+                            ("view", "View"),
+                            ("failed_view", "Failed View"),
+                            ("expire", "Expire"),
+                            ("failed_passphrase", "Failed Passphrase"),
+                            ("admin_view", "Admin View"),
+                            ("owner_view", "Owner View"),
+                            ("edit", "Edit"),
+                            ("creation_email_send", "Creation Email Send"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("ip", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "user_agent",
+                    models.CharField(blank=True, default="", max_length=255),
+                ),
+                ("referrer", models.CharField(blank=True, default="", max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "push_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="contenttypes.contenttype",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['push_type', 'push_id', 'created_at'], name='audit_push_idx')],
+                "ordering": ["created_at", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["push_type", "push_id", "created_at"],
+                        name="audit_push_idx",
+                    )
+                ],
             },
         ),
     ]

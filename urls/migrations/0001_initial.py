@@ -2,13 +2,13 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import pushes.fields
 from django.conf import settings
 from django.db import migrations, models
 
+import pushes.fields
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,30 +17,69 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='UrlPush',
+            name="UrlPush",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url_token', models.CharField(editable=False, max_length=64, unique=True)),
-                ('payload', pushes.fields.EncryptedTextField(blank=True, null=True)),
-                ('passphrase', pushes.fields.EncryptedTextField(blank=True, default='', null=True)),
-                ('name', pushes.fields.EncryptedTextField(blank=True, default='', null=True)),
-                ('note', pushes.fields.EncryptedTextField(blank=True, default='', null=True)),
-                ('expire_after_days', models.PositiveIntegerField()),
-                ('expire_after_views', models.PositiveIntegerField()),
-                ('deletable_by_viewer', models.BooleanField(null=True)),
-                ('retrieval_step', models.BooleanField(default=True)),
-                ('expired', models.BooleanField(default=False)),
-                ('expired_on', models.DateTimeField(blank=True, null=True)),
-                ('deleted', models.BooleanField(default=False)),
-                ('view_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='%(app_label)s_%(class)s_set', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "url_token",
+                    models.CharField(editable=False, max_length=64, unique=True),
+                ),
+                ("payload", pushes.fields.EncryptedTextField(blank=True, null=True)),
+                (
+                    "passphrase",
+                    pushes.fields.EncryptedTextField(blank=True, default="", null=True),
+                ),
+                (
+                    "name",
+                    pushes.fields.EncryptedTextField(blank=True, default="", null=True),
+                ),
+                (
+                    "note",
+                    pushes.fields.EncryptedTextField(blank=True, default="", null=True),
+                ),
+                ("expire_after_days", models.PositiveIntegerField()),
+                ("expire_after_views", models.PositiveIntegerField()),
+                ("deletable_by_viewer", models.BooleanField(null=True)),
+                ("retrieval_step", models.BooleanField(default=True)),
+                ("expired", models.BooleanField(default=False)),
+                ("expired_on", models.DateTimeField(blank=True, null=True)),
+                ("deleted", models.BooleanField(default=False)),
+                ("view_count", models.PositiveIntegerField(default=0)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="%(app_label)s_%(class)s_set",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'URL push',
-                'abstract': False,
-                'indexes': [models.Index(fields=['user', 'expired', '-created_at'], name='urls_urlpush_owner')],
+                "verbose_name": "URL push",
+                "abstract": False,
+                "indexes": [
+                    models.Index(
+                        fields=["user", "expired", "-created_at"],
+                        name="urls_urlpush_owner",
+                    )
+                ],
             },
         ),
     ]

@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("email")
-        parser.add_argument("--admin", action="store_true", help="make the user an admin")
+        parser.add_argument(
+            "--admin", action="store_true", help="make the user an admin"
+        )
 
     def handle(self, *args, email: str, admin: bool, **options) -> None:
         try:
@@ -27,5 +29,7 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = True
             user.save(update_fields=["is_staff", "is_superuser"])
         token = user.regenerate_api_token()
-        self.stdout.write(f"New API token for {user.email} (shown once; any older token stops working):")
+        self.stdout.write(
+            f"New API token for {user.email} (shown once; any older token stops working):"
+        )
         self.stdout.write(token)
