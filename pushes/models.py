@@ -17,7 +17,8 @@ from . import params
 from .fields import EncryptedTextField
 
 TOKEN_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_-"
-# 19 symbols of 38: ~100 bits, the most the legacy shape ^[a-z0-9_-]{11,19}$ can carry.
+# ~100 bits, the most the legacy shape ^[a-z0-9_-]{11,19}$ can carry. The first symbol is
+# a letter or digit: a token starting with "-" reads as an option to command-line tools.
 TOKEN_LENGTH = 19
 
 MAX_TEXT_PAYLOAD = 1_048_576
@@ -288,7 +289,9 @@ def model_for_kind(kind: str) -> type[Push] | None:
 def new_url_token() -> str:
     """A fresh token, unique across every push kind."""
     while True:
-        token = "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
+        token = secrets.choice(TOKEN_ALPHABET[:36]) + "".join(
+            secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH - 1)
+        )
         if not any(
             model.objects.filter(url_token=token).exists() for model in push_models()
         ):

@@ -3,6 +3,7 @@ that run on one machine with no other service (SQLite, local disk)."""
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -35,17 +36,24 @@ def env_list(name: str, default: str, *, pwp: str | None = None) -> list[str]:
 
 
 def secret_from_file(path: Path, nbytes: int = 32) -> str:
-    """Returns the secret stored at path, creating it once with mode 0600."""
-    if not path.parent.exists():
-        path.parent.mkdir(
-            mode=0o700, parents=True
-        )  # the data folder: database, keys, files
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(nbytes) + "\n")
+    """Returns the secret stored at path, creating it once with mode 0600.
+
+    The file appears whole or not at all (written aside, then hard-linked into place), so a
+    process racing another on first start never reads it half-written.
+    """
+    # the data folder (database, keys, files) is private when this creates it
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        # mkstemp makes the file with mode 0600
+        fd, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(nbytes) + "\n")
+            os.link(scratch, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            os.unlink(scratch)
     return path.read_text().strip()
 
 

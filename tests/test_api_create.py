@@ -801,3 +801,14 @@ class SettingsTestCase(CreateTestCase):
                 self.created(self.create({"retrieval_step": "yes"}))["retrieval_step"],
                 True,
             )
+
+
+class TokenShapeTestCase(BaseTestCase):
+    def test_it_never_starts_a_token_with_a_dash(self) -> None:
+        from pushes.models import new_url_token
+
+        tokens = [new_url_token() for _ in range(2000)]
+        self.assertFalse([t for t in tokens if t[0] in "-_"])
+        self.assertTrue(
+            any("-" in t[1:] for t in tokens)
+        )  # the rest of the alphabet is still used

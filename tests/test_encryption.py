@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from django.db import connection
-from django.test import override_settings
+from django.test import TestCase, override_settings
 
 from pushes import crypto
 from pushes.crypto import DecryptionError, decode_key, key_id
@@ -240,3 +240,25 @@ class KeyFileTestCase(BaseTestCase):
         ):
             crypto.keyring()
         self.assertFalse(self.key_file.exists())
+
+
+class SecretFileRaceTestCase(TestCase):
+    def test_it_never_hands_out_a_half_written_secret(self) -> None:
+        import tempfile
+        from concurrent.futures import ThreadPoolExecutor
+        from pathlib import Path
+
+        from pwpush.settings import secret_from_file
+
+        for _ in range(20):
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "data" / "encryption.key"
+                with ThreadPoolExecutor(max_workers=8) as pool:
+                    secrets_seen = set(pool.map(secret_from_file, [path] * 8))
+                self.assertEqual(len(secrets_seen), 1)
+                self.assertGreaterEqual(len(secrets_seen.pop()), 40)
+                self.assertEqual(path.stat().st_mode & 0o777, 0o600)
+                self.assertEqual(path.parent.stat().st_mode & 0o777, 0o700)
+                self.assertEqual(
+                    sorted(p.name for p in path.parent.iterdir()), ["encryption.key"]
+                )

@@ -426,10 +426,11 @@ class UrlPushListTestCase(BaseTestCase):
         text = make_password_push(user=self.alice)
         url = make_url_push(user=self.alice)
         make_url_push(user=self.bob)
-        tokens = lambda path: [
-            item["url_token"]
-            for item in self.client.get(path, **self.auth(self.alice_token)).json()
-        ]  # noqa: E731
+
+        def tokens(path: str) -> list[str]:
+            response = self.client.get(path, **self.auth(self.alice_token))
+            return [item["url_token"] for item in response.json()]
+
         self.assertEqual(set(tokens("/p/active.json")), {text.url_token, url.url_token})
         self.assertEqual(tokens("/r/active.json"), [url.url_token])
         self.assertEqual(tokens("/f/active.json"), [])
