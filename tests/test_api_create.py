@@ -19,26 +19,8 @@ from audit.models import AuditLog
 from pushes.models import PasswordPush
 
 from .base import BaseTestCase
+from .spec import CREATE_KEYS
 
-CREATE_KEYS = {
-    "created_at",
-    "days_remaining",
-    "deletable_by_viewer",
-    "deleted",
-    "expire_after_days",
-    "expire_after_views",
-    "expired",
-    "expired_on",
-    "html_url",
-    "json_url",
-    "passphrase",
-    "retrieval_step",
-    "updated_at",
-    "url_token",
-    "views_remaining",
-    "name",
-    "note",
-}
 DEFAULT_VALUES = {
     "expire_after_days": 7,
     "expire_after_views": 5,

@@ -8,24 +8,8 @@ from audit.models import AuditLog
 from pushes.models import PasswordPush
 
 from .base import BaseTestCase, make_password_push
+from .spec import COMMON_KEYS
 
-COMMON_KEYS = {
-    "created_at",
-    "days_remaining",
-    "deletable_by_viewer",
-    "deleted",
-    "expire_after_days",
-    "expire_after_views",
-    "expired",
-    "expired_on",
-    "html_url",
-    "json_url",
-    "passphrase",
-    "retrieval_step",
-    "updated_at",
-    "url_token",
-    "views_remaining",
-}
 LIST_KEYS = COMMON_KEYS | {"name", "note"}
 INVALID_PAGE = {"error": "Invalid page parameter"}
 NOT_DELETABLE = {"error": "That push is not deletable by viewers."}

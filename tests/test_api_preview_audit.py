@@ -11,8 +11,8 @@ from audit.models import AuditLog
 from pushes.models import PasswordPush
 
 from .base import BaseTestCase, make_password_push
+from .spec import AUDIT_KEYS as ENTRY_KEYS
 
-ENTRY_KEYS = {"ip", "user_agent", "referrer", "kind", "created_at", "updated_at"}
 INVALID_PAGE = {"error": "Invalid page parameter"}
 
 

@@ -41,31 +41,12 @@ from pathlib import Path
 import pytest
 
 from .live import LiveServer, base_env, decode, http
+from .spec import AUDIT_KEYS, LIST_KEYS
 
 pytestmark = pytest.mark.slow
 
 CLI_VERSION = os.environ.get("PWPUSH_CLI_VERSION", "0.16.7")
 EMAIL = "cli-user@example.com"
-AUDIT_KEYS = {"ip", "user_agent", "referrer", "kind", "created_at", "updated_at"}
-LIST_KEYS = {
-    "created_at",
-    "days_remaining",
-    "deletable_by_viewer",
-    "deleted",
-    "expire_after_days",
-    "expire_after_views",
-    "expired",
-    "expired_on",
-    "html_url",
-    "json_url",
-    "passphrase",
-    "retrieval_step",
-    "updated_at",
-    "url_token",
-    "views_remaining",
-    "name",
-    "note",
-}
 
 
 # --- the CLI ---

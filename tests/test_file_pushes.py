@@ -45,26 +45,8 @@ from pushes.tasks import expire_due_pushes
 from urls.models import UrlPush
 
 from .base import BaseTestCase, make_password_push
+from .spec import CREATE_KEYS
 
-CREATE_KEYS = {
-    "created_at",
-    "days_remaining",
-    "deletable_by_viewer",
-    "deleted",
-    "expire_after_days",
-    "expire_after_views",
-    "expired",
-    "expired_on",
-    "html_url",
-    "json_url",
-    "passphrase",
-    "retrieval_step",
-    "updated_at",
-    "url_token",
-    "views_remaining",
-    "name",
-    "note",
-}
 DEFAULT_VALUES = {
     "expire_after_days": 7,
     "expire_after_views": 5,

@@ -27,6 +27,7 @@ from .live import (
     postgres_database_exists,
     throwaway_postgres,
 )
+from .spec import SHOW_KEYS
 
 pytestmark = pytest.mark.slow
 
@@ -46,25 +47,6 @@ PASSPHRASE_401 = {
 }
 PASSPHRASE_429 = {
     "error": "Too many passphrase attempts. Please try again in a minute."
-}
-SHOW_KEYS = {
-    "created_at",
-    "days_remaining",
-    "deletable_by_viewer",
-    "deleted",
-    "expire_after_days",
-    "expire_after_views",
-    "expired",
-    "expired_on",
-    "html_url",
-    "json_url",
-    "passphrase",
-    "retrieval_step",
-    "updated_at",
-    "url_token",
-    "views_remaining",
-    "payload",
-    "files",
 }
 SERVER_ERROR_IN_ACCESS_LOG = re.compile(r'"[A-Z]+" 5\d\d ')
 

@@ -8,26 +8,8 @@ from urls.models import UrlPush
 from urls.validation import MAX_URL_LENGTH
 
 from .base import BaseTestCase, make_password_push
+from .spec import CREATE_KEYS
 
-CREATE_KEYS = {
-    "created_at",
-    "days_remaining",
-    "deletable_by_viewer",
-    "deleted",
-    "expire_after_days",
-    "expire_after_views",
-    "expired",
-    "expired_on",
-    "html_url",
-    "json_url",
-    "passphrase",
-    "retrieval_step",
-    "updated_at",
-    "url_token",
-    "views_remaining",
-    "name",
-    "note",
-}
 INVALID = {"payload": ["must be a valid HTTP or HTTPS URL."]}
 
 
