@@ -116,9 +116,8 @@ class EncryptingUploadHandler(FileUploadHandler):
         if not field_name.endswith("[files][]"):
             raise SkipFile()  # unknown keys are ignored (spec §3.2): never stored
         user = getattr(self.request, "user", None)
-        if (
-            user is None or not user.is_authenticated
-        ):  # nothing is stored for anonymous callers (spec §4.3)
+        # nothing is stored for anonymous callers (spec §4.3)
+        if user is None or not user.is_authenticated:
             raise UploadRefused(
                 401, {"error": "You need to sign in or sign up before continuing."}
             )
@@ -167,9 +166,8 @@ class EncryptingUploadHandler(FileUploadHandler):
         except Exception as exc:
             raise StorageUnavailable(type(exc).__name__) from exc
         finally:
-            if os.path.exists(
-                self.temp.name
-            ):  # local storage moves it instead of copying
+            # local storage moves the file instead of copying it
+            if os.path.exists(self.temp.name):
                 os.unlink(self.temp.name)
             self.temp = None
         if stored_as != self.storage_name:  # storage renamed it: track the real name

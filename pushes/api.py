@@ -139,25 +139,10 @@ class PushViewSet(viewsets.ViewSet):
         fields = merged.get(self.param_key)
         if not isinstance(fields, dict) or not fields:
             return missing
-        kind = self.infer_kind(fields)
-        if kind == "text" and any(
-            isinstance(item, UploadedFile)
-            for item in params.as_list(fields.get("files"))
-        ):
-            kind = (
-                "file"  # a text push with attachments is a file push here (spec §14.17)
-            )
-        if (kind == "file" or "files" in fields) and not request.user.is_authenticated:
-            return error(401, "You need to sign in or sign up before continuing.")
-        if kind not in KNOWN_KINDS:
-            return Response(
-                {"kind": ["is not within the available options"]}, status=422
-            )
-        model = model_for_kind(kind)
-        if model is None or not getattr(settings, KIND_SWITCHES.get(kind, ""), True):
-            return Response(
-                {"kind": [f"{KIND_LABELS[kind]} pushes are disabled."]}, status=422
-            )
+        resolved = self.resolve_kind(fields, request)
+        if isinstance(resolved, Response):
+            return resolved
+        model, kind = resolved
         push = model.from_params(kind, fields, request.user)
         errors = push.validate()
         if errors:
@@ -187,13 +172,33 @@ class PushViewSet(viewsets.ViewSet):
             return error(503, "File storage is unavailable. Please try again later.")
         except SuspiciousOperation:  # too many fields or files
             return error(400, "The request has too many fields.")
-        except (
-            OSError
-        ):  # the client went away mid-body (UnreadablePostError, gunicorn's NoMoreData)
+        except OSError:
+            # the client went away mid-body (UnreadablePostError, gunicorn's NoMoreData)
             return error(400, "The request body could not be read completely.")
         if isinstance(data, QueryDict):
             data = params.nest(data)  # DRF has merged any uploaded files in
         return data if isinstance(data, dict) else None
+
+    def resolve_kind(
+        self, fields: dict, request: Request
+    ) -> tuple[type[Push], str] | Response:
+        """The model and kind to create, or the 401/422 that refuses them (spec §3.4, §4.3)."""
+        kind = self.infer_kind(fields)
+        uploads = params.as_list(fields.get("files"))
+        if kind == "text" and any(isinstance(item, UploadedFile) for item in uploads):
+            # a text push with attachments is a file push here (spec §14.17)
+            kind = "file"
+        if (kind == "file" or "files" in fields) and not request.user.is_authenticated:
+            return error(401, "You need to sign in or sign up before continuing.")
+        if kind not in KNOWN_KINDS:
+            return Response(
+                {"kind": ["is not within the available options"]}, status=422
+            )
+        model = model_for_kind(kind)
+        if model is None or not getattr(settings, KIND_SWITCHES.get(kind, ""), True):
+            label = KIND_LABELS[kind]
+            return Response({"kind": [f"{label} pushes are disabled."]}, status=422)
+        return model, kind
 
     def infer_kind(self, fields: dict) -> str | None:
         """Spec §3.4, for /p.json. The /f and /r viewsets fix their kind."""

@@ -160,9 +160,8 @@ class Push(models.Model):
         for field in ("payload", "passphrase", "name", "note"):
             try:
                 (getattr(self, field) or "").encode("utf-8")
-            except (
-                UnicodeEncodeError
-            ):  # lone surrogates from JSON escapes such as "\ud800"
+            except UnicodeEncodeError:
+                # lone surrogates, from JSON escapes such as "\ud800"
                 return {field: ["is not valid Unicode text"]}
         errors = self.validate_payload()
         for field, limit in (
