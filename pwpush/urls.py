@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from files.api import FilePushViewSet
+from pushes import views as push_views
 from pushes.api import PasswordPushViewSet, PushViewSet, VersionView
 from pwpush.health import up
 from urls.api import UrlPushViewSet
@@ -34,6 +35,7 @@ def push_routes(prefix: str, viewset: type[PushViewSet]) -> list:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("up", up, name="up"),
+    path("", push_views.home, name="home"),
     path("", include("files.urls")),
     re_path(r"^api/v1/version(?:\.json)?$", VersionView.as_view()),
     *push_routes("p", PasswordPushViewSet),
