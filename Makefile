@@ -20,17 +20,13 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 install: $(VENV)/.runtime
 
-# The Celery worker (with beat inside it) runs beside gunicorn so that expiry and purges
-# happen with no other service; both stop together.
+# gunicorn and a Celery worker (with beat inside it) run side by side under one supervisor
+# (pwpush/serve.py), so expiry and purges happen with no other service; both stop together.
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable
 	$(PY) manage.py collectstatic --noinput -v0
-	mkdir -p "$(DATA_DIR)/broker"
-	$(VENV)/bin/celery -A pwpush worker --beat --pool solo --loglevel INFO \
-	    --schedule "$(DATA_DIR)/celerybeat-schedule" & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(VENV)/bin/gunicorn pwpush.wsgi --config gunicorn.conf.py --bind 127.0.0.1:$(PORT)
+	exec $(PY) -m pwpush.serve --port $(PORT)
 
 test: $(VENV)/.dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -11,8 +11,9 @@ accesslog = "-"
 access_log_format = '%(h)s "%(m)s" %(s)s %(B)s %(L)ss'
 # Forwarded headers are believed only from TRUSTED_PROXIES (pwpush.middleware does the rest).
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "")
-# One control socket per server, beside its data, not a shared one in $HOME.
-control_socket = os.path.join(os.environ.get("DATA_DIR", "data"), "gunicorn.ctl")
+# gunicorn's control socket (gunicornc) is not used, and a shared one in $HOME or in a
+# volume several containers mount would be taken over by whichever server started last.
+control_socket_disable = True
 
 
 def on_starting(server) -> None:
