@@ -14,7 +14,8 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app pwpush \
     && mkdir -p /data /app && chown pwpush:pwpush /data
 COPY --from=build /venv /venv
 WORKDIR /app
-COPY --chown=pwpush:pwpush . /app
+# The code belongs to root: the app's user can read it, not change it.
+COPY . /app
 # Static files are collected into the image; the build needs no real secrets.
 RUN SECRET_KEY=collectstatic-only DATA_DIR=/tmp/build python manage.py collectstatic --noinput -v0 \
     && rm -rf /tmp/build

@@ -37,5 +37,13 @@ lint: $(VENV)/.dev
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run -v0
 
+# Re-pin requirements.txt from pyproject.toml's dependencies, in a throwaway virtualenv.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	$(PYTHON) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > .lock-venv/in.txt
+	.lock-venv/bin/pip install --quiet --disable-pip-version-check -r .lock-venv/in.txt
+	{ grep '^#' requirements.txt; .lock-venv/bin/pip freeze; } > requirements.txt.new
+	mv requirements.txt.new requirements.txt && rm -rf .lock-venv
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -218,9 +218,11 @@ class PushViewSet(viewsets.ViewSet):
             if push is None:
                 return not_found()
             if not params.is_blank(supplied) and passphrase_attempts_exceeded(push):
-                return error(
+                response = error(
                     429, "Too many passphrase attempts. Please try again in a minute."
                 )
+                response["Retry-After"] = str(60 - int(time.time()) % 60)
+                return response
             if push.due_to_expire:
                 push.expire()
             if (

@@ -12,3 +12,15 @@ def home(request: HttpRequest) -> HttpResponse:
     """What this server is, and how to use its API."""
     context = {"version": pwpush.__version__, "base_url": base_url(request)}
     return render(request, "pushes/home.html", context)
+
+
+def link(request: HttpRequest, url_token: str) -> HttpResponse:
+    """The shared link (html_url) in a browser: says how to read the push, reveals nothing.
+
+    It does not look the push up, so it neither uses a view nor tells whether the push exists.
+    """
+    context = {"json_url": f"{base_url(request)}/p/{url_token}.json"}
+    response = render(request, "pushes/link.html", context)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -75,7 +75,9 @@ def main() -> int:
         while not stopping and all(c.poll() is None for c in children.values()):
             time.sleep(0.2)
     finally:
-        first = next((c.returncode for c in children.values() if c.poll() is not None), 0)
+        first = next(
+            (c.returncode for c in children.values() if c.poll() is not None), 0
+        )
         stop(children)
     return first or 0
 

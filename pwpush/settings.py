@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -18,16 +20,30 @@ def env(name: str, default: str | None = None, *, pwp: str | None = None) -> str
     return default
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool, *, pwp: str | None = None) -> bool:
     value = env(name, None, pwp=pwp)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on", "checked"}
+    word = value.strip().lower()
+    if word not in TRUE_WORDS | FALSE_WORDS:
+        raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+    return word in TRUE_WORDS
 
 
 def env_int(name: str, default: int, *, pwp: str | None = None) -> int:
     value = env(name, None, pwp=pwp)
-    return default if value is None else int(value)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number, not {value!r}."
+        ) from None
 
 
 def env_list(name: str, default: str, *, pwp: str | None = None) -> list[str]:
@@ -89,7 +105,8 @@ DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "data"))).resolve()
 
 SECRET_KEY = env("SECRET_KEY") or secret_from_file(DATA_DIR / "secret_key", 50)
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# Loopback names are always allowed: health checks call http://127.0.0.1:8000/up from inside.
+ALLOWED_HOSTS = [*env_list("ALLOWED_HOSTS", ""), "localhost", "127.0.0.1", "[::1]"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 # Client addresses (IPs or CIDR ranges) whose X-Forwarded-For/-Proto/-Host are believed.
@@ -246,7 +263,10 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0
 )
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
+# Preloading commits the whole domain to https for months: only when asked for, so
+# check --deploy is not told to nag about it (security.W021).
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SECURE_SSL_REDIRECT)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -292,31 +312,27 @@ def kind_settings(
 
     def read(key: str, default, cast):
         name = f"{group.upper()}_{key.upper()}"
-        value = env(name, None, pwp=f"PWP__{group.upper()}__{key.upper()}")
-        return default if value is None else cast(value)
-
-    def boolean(value: str) -> bool:
-        return value.strip().lower() in {"1", "true", "yes", "on", "checked"}
+        return cast(name, default, pwp=f"PWP__{group.upper()}__{key.upper()}")
 
     values = {
-        "expire_after_days_default": read("expire_after_days_default", 7, int),
-        "expire_after_days_min": read("expire_after_days_min", 1, int),
-        "expire_after_days_max": read("expire_after_days_max", 90, int),
-        "expire_after_views_default": read("expire_after_views_default", 5, int),
-        "expire_after_views_min": read("expire_after_views_min", 1, int),
-        "expire_after_views_max": read("expire_after_views_max", 100, int),
-        "enable_retrieval_step": read("enable_retrieval_step", True, boolean),
-        "retrieval_step_default": read("retrieval_step_default", True, boolean),
+        "expire_after_days_default": read("expire_after_days_default", 7, env_int),
+        "expire_after_days_min": read("expire_after_days_min", 1, env_int),
+        "expire_after_days_max": read("expire_after_days_max", 90, env_int),
+        "expire_after_views_default": read("expire_after_views_default", 5, env_int),
+        "expire_after_views_min": read("expire_after_views_min", 1, env_int),
+        "expire_after_views_max": read("expire_after_views_max", 100, env_int),
+        "enable_retrieval_step": read("enable_retrieval_step", True, env_bool),
+        "retrieval_step_default": read("retrieval_step_default", True, env_bool),
     }
     if deletable:
         values["enable_deletable_pushes"] = read(
-            "enable_deletable_pushes", True, boolean
+            "enable_deletable_pushes", True, env_bool
         )
         values["deletable_pushes_default"] = read(
-            "deletable_pushes_default", True, boolean
+            "deletable_pushes_default", True, env_bool
         )
     if max_file_uploads:
-        values["max_file_uploads"] = read("max_file_uploads", 10, int)
+        values["max_file_uploads"] = read("max_file_uploads", 10, env_int)
     return values
 
 
@@ -332,9 +348,7 @@ SWEEP_BATCH_SIZE = env_int("SWEEP_BATCH_SIZE", 500)
 # Expired pushes are deleted (with their audit logs) this many days after expiry;
 # owned pushes are kept for their owners' audit unless PRUNE_OWNED_AFTER_DAYS is set.
 PRUNE_ANONYMOUS_AFTER_DAYS = env_int("PRUNE_ANONYMOUS_AFTER_DAYS", 30)
-PRUNE_OWNED_AFTER_DAYS = (
-    int(env("PRUNE_OWNED_AFTER_DAYS")) if env("PRUNE_OWNED_AFTER_DAYS") else None
-)
+PRUNE_OWNED_AFTER_DAYS = env_int("PRUNE_OWNED_AFTER_DAYS", 0) or None
 
 # --- Celery: Redis when configured; otherwise a broker in files under DATA_DIR, so
 # `make run` needs no other service and the worker still runs beside gunicorn. ---

@@ -36,6 +36,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("up", up, name="up"),
     path("", push_views.home, name="home"),
+    # the shared link in a browser (html_url), until a web UI exists
+    re_path(rf"^[pfr]/{TOKEN}(?:/r)?$", push_views.link, name="link"),
     path("", include("files.urls")),
     re_path(r"^api/v1/version(?:\.json)?$", VersionView.as_view()),
     *push_routes("p", PasswordPushViewSet),

@@ -91,3 +91,30 @@ class CheckDeployTestCase(TestCase):
         result = self.run_check(PWPUSH_ENCRYPTION_KEYS="not-a-key")
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("pwpush.E001", result.stderr + result.stdout)
+
+
+class EnvironmentErrorsTestCase(TestCase):
+    def start(self, **env: str) -> subprocess.CompletedProcess:
+        with tempfile.TemporaryDirectory() as data_dir:
+            environ = {**os.environ, "DATA_DIR": data_dir, **env}
+            return subprocess.run(
+                [sys.executable, "manage.py", "check"],
+                cwd=ROOT,
+                env=environ,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+
+    def test_it_names_the_variable_holding_a_bad_number(self) -> None:
+        result = self.start(PW_EXPIRE_AFTER_DAYS_DEFAULT="3d")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(
+            "PW_EXPIRE_AFTER_DAYS_DEFAULT must be a whole number, not '3d'",
+            result.stderr,
+        )
+
+    def test_it_refuses_a_boolean_it_does_not_understand(self) -> None:
+        result = self.start(FORCE_SSL="enabled")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("FORCE_SSL must be true or false, not 'enabled'", result.stderr)
