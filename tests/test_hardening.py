@@ -25,6 +25,14 @@ class PassphraseWindowTestCase(BaseTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["payload"], "testpw")
 
+    def test_it_says_when_to_retry(self) -> None:
+        push = make_password_push(passphrase="right")
+        for _ in range(5):
+            self.client.get(f"/p/{push.url_token}.json", {"passphrase": "wrong"})
+        response = self.client.get(f"/p/{push.url_token}.json", {"passphrase": "x"})
+        self.assertEqual(response.status_code, 429)
+        self.assertIn(int(response["Retry-After"]), range(1, 61))  # the window's end
+
     def test_it_keeps_refusing_within_the_minute_even_with_the_right_passphrase(
         self,
     ) -> None:
