@@ -221,9 +221,11 @@ class PendingDeletionManager(models.Manager):
         """Queues an object about to be written; its push claims it, or the sweep deletes it
         once no upload could still be writing it."""
         grace = timedelta(seconds=settings.UPLOAD_GRACE_PERIOD)
-        return self.create(
-            storage_name=storage_name, purge_after=timezone.now() + grace
+        row, _ = self.update_or_create(
+            storage_name=storage_name,
+            defaults={"purge_after": timezone.now() + grace},
         )
+        return row
 
 
 class PendingDeletion(models.Model):

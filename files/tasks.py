@@ -1,4 +1,6 @@
-"""Deleting stored file objects that no live push holds."""
+"""Deleting stored file objects that no live push holds, and abandoned upload temp files."""
+
+import time
 
 from celery import shared_task
 from django.conf import settings
@@ -23,4 +25,18 @@ def purge_files(batch_size: int | None = None) -> int:
             # rows stay locked while their objects are deleted; a second sweep skips them
             purged += PendingDeletion.objects.purge(names)
         if len(names) < batch_size:
-            return purged
+            return purged + remove_abandoned_temp_files()
+
+
+def remove_abandoned_temp_files() -> int:
+    """Temp files of uploads whose worker died (killed, timed out) before cleaning up."""
+    removed = 0
+    cutoff = time.time() - settings.UPLOAD_GRACE_PERIOD
+    for path in (settings.DATA_DIR / "tmp").glob("pwpush-upload-*"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass  # another sweep took it
+    return removed

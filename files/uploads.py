@@ -8,6 +8,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 import unicodedata
 
 from django.conf import settings
@@ -95,6 +96,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.stored: list[str] = []
         self.non_empty = 0
         self.temp = None
+        self.interrupted = False
 
     def new_file(
         self,
@@ -113,7 +115,8 @@ class EncryptingUploadHandler(FileUploadHandler):
             charset,
             content_type_extra,
         )
-        if not field_name.endswith("[files][]"):
+        self.skipping = not field_name.endswith("[files][]")
+        if self.skipping:
             raise SkipFile()  # unknown keys are ignored (spec §3.2): never stored
         user = getattr(self.request, "user", None)
         # nothing is stored for anonymous callers (spec §4.3)
@@ -128,6 +131,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.storage_name = f"files/{secrets.token_urlsafe(24)}"
         # write-ahead: if anything dies from here on, the sweep deletes what was stored
         PendingDeletion.objects.before_upload(self.storage_name)
+        self.queued_at = time.monotonic()
         self.stored.append(self.storage_name)
         self.temp = tempfile.NamedTemporaryFile(
             prefix="pwpush-upload-", dir=upload_temp_dir(), delete=False
@@ -152,12 +156,19 @@ class EncryptingUploadHandler(FileUploadHandler):
             )
         if len(self.head) < 16:
             self.head += raw_data[: 16 - len(self.head)]
+        if time.monotonic() - self.queued_at > 60:
+            # a long upload keeps its queue entry from looking abandoned to the sweep
+            PendingDeletion.objects.before_upload(self.storage_name)
+            self.queued_at = time.monotonic()
         self.temp.write(self.encryptor.write(raw_data))
         return None
 
     def file_complete(self, file_size: int):
         self.temp.write(self.encryptor.finish())
         self.temp.close()
+        # queued again right before storing: whatever a sweep did meanwhile, nothing is
+        # stored that is not queued for deletion until its push claims it
+        PendingDeletion.objects.before_upload(self.storage_name)
         try:
             with open(self.temp.name, "rb") as sealed:
                 stored_as = file_storage().save(
@@ -185,6 +196,9 @@ class EncryptingUploadHandler(FileUploadHandler):
         )
 
     def upload_interrupted(self) -> None:
+        """The body ended inside a file: the request is refused, not half-kept."""
+        # Django also calls this when the last file part was one it was told to skip
+        self.interrupted = not getattr(self, "skipping", False)
         self.discard_temp()
 
     def discard_temp(self) -> None:

@@ -175,6 +175,9 @@ class PushViewSet(viewsets.ViewSet):
         except OSError:
             # the client went away mid-body (UnreadablePostError, gunicorn's NoMoreData)
             return error(400, "The request body could not be read completely.")
+        handlers = getattr(request._request, "_upload_handlers", [])
+        if any(getattr(handler, "interrupted", False) for handler in handlers):
+            return error(400, "The request body could not be read completely.")
         if isinstance(data, QueryDict):
             data = params.nest(data)  # DRF has merged any uploaded files in
         return data if isinstance(data, dict) else None

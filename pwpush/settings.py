@@ -102,6 +102,8 @@ def database_from_url(url: str) -> dict:
 
 
 DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "data"))).resolve()
+# private when this creates it: database, keys and files live here
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 SECRET_KEY = env("SECRET_KEY") or secret_from_file(DATA_DIR / "secret_key", 50)
 DEBUG = env_bool("DEBUG", False)
@@ -342,6 +344,9 @@ PUSH_SETTINGS = {
     "files": kind_settings("files", max_file_uploads=True),
     "qr": kind_settings("qr"),
 }
+# Empty files do not count toward max_file_uploads (spec §8.1), but file parts of any size
+# are capped per request (400 above).
+DATA_UPLOAD_MAX_NUMBER_FILES = 2 * PUSH_SETTINGS["files"]["max_file_uploads"]
 
 # Rows per transaction in the sweeps: bounded memory and short locks whatever the backlog.
 SWEEP_BATCH_SIZE = env_int("SWEEP_BATCH_SIZE", 500)

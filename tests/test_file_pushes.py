@@ -1211,3 +1211,80 @@ class SweepTestCase(FileTestCase):
         self.assertEqual(purge_files(), 1)
         self.assertEqual(self.stored_files(), [])
         self.assertEqual(PendingDeletion.objects.count(), 0)
+
+
+class ReviewFindingsTestCase(FileTestCase):
+    """Regressions from the second adversarial review."""
+
+    def test_it_refuses_a_body_cut_off_inside_a_file(self) -> None:
+        body = raw_multipart(
+            {"file_push[payload]": "m"},
+            [
+                (
+                    "file_push[files][]",
+                    "a.bin",
+                    b"a" * 100_000,
+                    "application/octet-stream",
+                )
+            ],
+        )
+        cut = body[: len(body) - 60_000]  # no closing boundary, the file half there
+        response = self.client.generic(
+            "POST",
+            "/f.json",
+            cut,
+            content_type=f"multipart/form-data; boundary={BOUNDARY}",
+            **self.auth(self.alice_token),
+        )
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(
+            response.json(), {"error": "The request body could not be read completely."}
+        )
+        self.assertNothingStored()
+
+    def test_it_caps_file_parts_even_when_empty(self) -> None:
+        limit = settings.PUSH_SETTINGS["files"]["max_file_uploads"]
+        response = self.upload([(f"e{i}.txt", b"") for i in range(2 * limit + 1)])
+        self.assertEqual(response.status_code, 400)
+        self.assertNothingStored()
+        response = self.upload([(f"e{i}.txt", b"") for i in range(limit + 2)])
+        self.assertEqual(
+            response.status_code, 201
+        )  # empty files do not count (spec §8.1)
+
+    def test_it_sandboxes_downloads(self) -> None:
+        token = self.make_file_push(
+            [("x.html", b"<script>alert(1)</script>", "text/html")]
+        )
+        url = self.owner_view(token)["files"][0]["url"]
+        response = self.download(url)
+        self.assertEqual(
+            response["Content-Security-Policy"], "sandbox; default-src 'none'"
+        )
+        self.assertTrue(response["Content-Disposition"].startswith("attachment"))
+
+    def test_it_requeues_an_upload_the_sweep_gave_up_on(self) -> None:
+        from files.uploads import EncryptingUploadHandler
+
+        handler = EncryptingUploadHandler(request=mock.Mock(user=self.alice))
+        handler.new_file(
+            "file_push[files][]", "slow.bin", "application/octet-stream", None
+        )
+        handler.receive_data_chunk(b"x" * 1000, 0)
+        PendingDeletion.objects.all().delete()  # a sweep ran while the upload was slow
+        upload = handler.file_complete(1000)
+        self.assertTrue(
+            PendingDeletion.objects.filter(storage_name=upload.storage_name).exists()
+        )
+
+    def test_it_sweeps_temp_files_of_uploads_whose_worker_died(self) -> None:
+        tmp = self.data_dir / "tmp"
+        tmp.mkdir(parents=True)
+        old, fresh = tmp / "pwpush-upload-old", tmp / "pwpush-upload-fresh"
+        old.write_bytes(b"sealed")
+        fresh.write_bytes(b"sealed")
+        past = time.time() - settings.UPLOAD_GRACE_PERIOD - 10
+        os.utime(old, (past, past))
+        purge_files()
+        self.assertFalse(old.exists())
+        self.assertTrue(fresh.exists())

@@ -161,6 +161,10 @@ class RedactTestCase(BaseTestCase):
         self.assertEqual(
             redact("GET /api/v1/version.json 200"), "GET /api/v1/version.json 200"
         )
+        link = "Service Unavailable: /pfb/MTg:1xZB2K:abcDEF_-123/Q3 layoffs list.svg"
+        self.assertEqual(
+            redact(link), "Service Unavailable: /pfb/[link] layoffs list.svg"
+        )
 
 
 class UnknownFileFieldTestCase(BaseTestCase):
