@@ -162,9 +162,7 @@ class RedactTestCase(BaseTestCase):
             redact("GET /api/v1/version.json 200"), "GET /api/v1/version.json 200"
         )
         link = "Service Unavailable: /pfb/MTg:1xZB2K:abcDEF_-123/Q3 layoffs list.svg"
-        self.assertEqual(
-            redact(link), "Service Unavailable: /pfb/[link] layoffs list.svg"
-        )
+        self.assertEqual(redact(link), "Service Unavailable: /pfb/[link]")
 
 
 class UnknownFileFieldTestCase(BaseTestCase):
