@@ -2,6 +2,7 @@
 
 import base64
 import logging
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -146,6 +147,10 @@ def release_attachments(push_pks: list[int]) -> None:
     transaction.on_commit(lambda: PendingDeletion.objects.purge(names))
 
 
+def new_download_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
 class Attachment(models.Model):
     """One uploaded file: its name and type, and where its ciphertext lives."""
 
@@ -156,6 +161,8 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
     storage_name = models.CharField(max_length=255, unique=True)
+    # What download links name: random, so the signing key alone cannot enumerate files.
+    download_id = models.CharField(max_length=32, unique=True, default=new_download_id)
     # The file's own AES-256 key, itself sealed by the master keys.
     file_key = EncryptedTextField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -168,7 +175,7 @@ class Attachment(models.Model):
         return base64.b64decode(self.file_key)
 
     def entry(self, request) -> dict:
-        signed = signing.dumps(self.pk, salt=DOWNLOAD_SALT)
+        signed = signing.dumps(self.download_id, salt=DOWNLOAD_SALT)
         path = reverse("files:download", args=[signed, self.filename])
         return {
             "filename": self.filename,
@@ -180,12 +187,14 @@ class Attachment(models.Model):
     def from_signed(cls, signed: str) -> "Attachment | None":
         """The attachment a download link names, if the link is genuine and not too old."""
         try:
-            pk = signing.loads(
+            download_id = signing.loads(
                 signed, salt=DOWNLOAD_SALT, max_age=settings.FILE_DOWNLOAD_WINDOW
             )
         except signing.BadSignature:
             return None
-        return cls.objects.select_related("push").filter(pk=pk).first()
+        if not isinstance(download_id, str):
+            return None
+        return cls.objects.select_related("push").filter(download_id=download_id).first()
 
 
 class PendingDeletionManager(models.Manager):

@@ -1288,3 +1288,13 @@ class ReviewFindingsTestCase(FileTestCase):
         purge_files()
         self.assertFalse(old.exists())
         self.assertTrue(fresh.exists())
+
+    def test_it_cannot_be_enumerated_with_the_signing_key_alone(self) -> None:
+        token = self.make_file_push([("a.txt", b"secret file")])
+        attachment = Attachment.objects.get()
+        forged = signing.dumps(attachment.pk, salt="pwpush.files.download")
+        self.assertEqual(self.client.get(f"/pfb/{forged}/a.txt").status_code, 404)
+        self.assertGreaterEqual(len(attachment.download_id), 22)  # 128 random bits
+        url = self.owner_view(token)["files"][0]["url"]
+        self.assertNotIn(f"/pfb/{forged}", url)
+        self.assertEqual(self.downloaded(url), b"secret file")
