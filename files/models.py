@@ -194,7 +194,9 @@ class Attachment(models.Model):
             return None
         if not isinstance(download_id, str):
             return None
-        return cls.objects.select_related("push").filter(download_id=download_id).first()
+        return (
+            cls.objects.select_related("push").filter(download_id=download_id).first()
+        )
 
 
 class PendingDeletionManager(models.Manager):

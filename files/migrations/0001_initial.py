@@ -2,14 +2,14 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import files.models
-import pushes.fields
 from django.conf import settings
 from django.db import migrations, models
 
+import files.models
+import pushes.fields
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,59 +18,134 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='PendingDeletion',
+            name="PendingDeletion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('storage_name', models.CharField(max_length=255, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('purge_after', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, default='', max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("storage_name", models.CharField(max_length=255, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "purge_after",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                (
+                    "last_error",
+                    models.CharField(blank=True, default="", max_length=200),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='FilePush',
+            name="FilePush",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url_token', models.CharField(editable=False, max_length=64, unique=True)),
-                ('payload', pushes.fields.EncryptedTextField(blank=True, null=True)),
-                ('passphrase', pushes.fields.EncryptedTextField(blank=True, default='', null=True)),
-                ('name', pushes.fields.EncryptedTextField(blank=True, default='', null=True)),
-                ('note', pushes.fields.EncryptedTextField(blank=True, default='', null=True)),
-                ('expire_after_days', models.PositiveIntegerField()),
-                ('expire_after_views', models.PositiveIntegerField()),
-                ('deletable_by_viewer', models.BooleanField(null=True)),
-                ('retrieval_step', models.BooleanField(default=True)),
-                ('expired', models.BooleanField(default=False)),
-                ('expired_on', models.DateTimeField(blank=True, null=True)),
-                ('deleted', models.BooleanField(default=False)),
-                ('view_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('download_window_closes_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='%(app_label)s_%(class)s_set', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "url_token",
+                    models.CharField(editable=False, max_length=64, unique=True),
+                ),
+                ("payload", pushes.fields.EncryptedTextField(blank=True, null=True)),
+                (
+                    "passphrase",
+                    pushes.fields.EncryptedTextField(blank=True, default="", null=True),
+                ),
+                (
+                    "name",
+                    pushes.fields.EncryptedTextField(blank=True, default="", null=True),
+                ),
+                (
+                    "note",
+                    pushes.fields.EncryptedTextField(blank=True, default="", null=True),
+                ),
+                ("expire_after_days", models.PositiveIntegerField()),
+                ("expire_after_views", models.PositiveIntegerField()),
+                ("deletable_by_viewer", models.BooleanField(null=True)),
+                ("retrieval_step", models.BooleanField(default=True)),
+                ("expired", models.BooleanField(default=False)),
+                ("expired_on", models.DateTimeField(blank=True, null=True)),
+                ("deleted", models.BooleanField(default=False)),
+                ("view_count", models.PositiveIntegerField(default=0)),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "download_window_closes_at",
+                    models.DateTimeField(blank=True, null=True),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="%(app_label)s_%(class)s_set",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'file push',
-                'abstract': False,
+                "verbose_name": "file push",
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', pushes.fields.EncryptedTextField()),
-                ('content_type', models.CharField(max_length=255)),
-                ('size', models.PositiveBigIntegerField()),
-                ('storage_name', models.CharField(max_length=255, unique=True)),
-                ('download_id', models.CharField(default=files.models.new_download_id, max_length=32, unique=True)),
-                ('file_key', pushes.fields.EncryptedTextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('push', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='files.filepush')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("filename", pushes.fields.EncryptedTextField()),
+                ("content_type", models.CharField(max_length=255)),
+                ("size", models.PositiveBigIntegerField()),
+                ("storage_name", models.CharField(max_length=255, unique=True)),
+                (
+                    "download_id",
+                    models.CharField(
+                        default=files.models.new_download_id, max_length=32, unique=True
+                    ),
+                ),
+                ("file_key", pushes.fields.EncryptedTextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "push",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="files.filepush",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='filepush',
-            index=models.Index(fields=['user', 'expired', '-created_at'], name='files_filepush_owner'),
+            model_name="filepush",
+            index=models.Index(
+                fields=["user", "expired", "-created_at"], name="files_filepush_owner"
+            ),
         ),
     ]
