@@ -170,6 +170,14 @@ class UnsafeTargetTestCase(BaseTestCase):
         "http://x.com\u2044@evil.example",
         "https://good.example\u2215@evil.example",
         "https://good.example\uff0f@evil.example",
+        "https://accounts.google.com@evil.example/",
+        "https://[1::2]:443@evil.example/",
+        "http://2130706433/",
+        "https://999.1.1.1/",
+        "https://[v1.x]/",
+        "https://[fe80::1%25eth0]/",
+        "https://xn--zz.com/",
+        "https://[127.0.0.1]/",
     ]
     SAFE = [
         "https://the0x00.dev",

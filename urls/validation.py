@@ -32,27 +32,45 @@ def url_errors(value: str) -> list[str]:
     except ValueError:
         return [INVALID]
     # A backslash in the authority is read as a slash by browsers: https://evil\\@good.
-    if "\\" in parts.netloc or not parts.hostname or not valid_host(parts.hostname):
+    if "\\" in parts.netloc or not parts.hostname:
         return [INVALID]
-    # Credentials are plain ASCII; look-alike slashes there (x.com\u2044@evil) disguise the host.
-    userinfo = parts.netloc.rpartition("@")[0]
-    if not userinfo.isascii():
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    if not valid_host(parts.hostname, bracketed=hostport.startswith("[")):
+        return [INVALID]
+    # Credentials are plain ASCII and no host name: look-alike slashes (x.com\u2044@evil) or
+    # a user name that reads as a host (accounts.example.com@evil) disguise the real host.
+    username = userinfo.partition(":")[0]
+    if not userinfo.isascii() or any(ch in username for ch in ".[]"):
         return [INVALID]
     return []
 
 
-def valid_host(host: str) -> bool:
-    """An IP literal, or a DNS name whose labels are valid once internationalised names are encoded."""
+def valid_host(host: str, *, bracketed: bool = False) -> bool:
+    """A dotted IPv4 address, a bracketed IPv6 address without a zone, or a DNS name whose
+    labels are valid once internationalised names are encoded."""
+    if "%" in host:
+        return False  # zone ids, percent-encoded names
     try:
-        ipaddress.ip_address(host)
-        return True
+        address = ipaddress.ip_address(host)
     except ValueError:
-        pass
+        address = None
+    if bracketed:
+        return isinstance(address, ipaddress.IPv6Address)
+    if address is not None:
+        return address.version == 4
     labels = host.rstrip(".").split(".")
+    # a numeric last label is no name: 2130706433 or 999.1.1.1 are IPv4 in disguise
+    if labels[-1].isdigit():
+        return False
     return all(valid_label(label) for label in labels)
 
 
 def valid_label(label: str) -> bool:
+    if label.lower().startswith("xn--"):
+        try:
+            label.encode("ascii").decode("idna")  # punycode must decode to a real name
+        except UnicodeError:
+            return False
     if label.isascii():
         return bool(LABEL.fullmatch(label.lower()))
     try:
