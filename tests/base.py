@@ -1,5 +1,7 @@
 """BaseTestCase and make_*() helpers shared by the test modules."""
 
+from unittest import mock
+
 from django.test import TestCase, override_settings
 from rest_framework.test import APIClient
 
@@ -37,6 +39,10 @@ class BaseTestCase(TestCase):
     """alice owns things, bob must not see them, root is an admin."""
 
     def setUp(self) -> None:
+        # Passphrase limits count per clock minute: a test's burst must not straddle two.
+        minute = mock.patch("pushes.api.current_minute", return_value=29_000_000)
+        minute.start()
+        self.addCleanup(minute.stop)
         self.alice, self.alice_token = make_user("alice@example.com")
         self.bob, self.bob_token = make_user("bob@example.com")
         self.root, self.root_token = make_user("root@example.com", admin=True)

@@ -201,6 +201,14 @@ def http(
             return exc.code, dict(exc.headers), exc.read()
 
 
+def clear_of_minute_boundary(margin: float = 8) -> None:
+    """Waits out the last seconds of a clock minute, so that a burst of passphrase attempts
+    all fall in one rate-limit window (they are counted per minute)."""
+    into_minute = time.time() % 60
+    if into_minute > 60 - margin:
+        time.sleep(60 - into_minute + 0.5)
+
+
 def decode(body: bytes):
     """The JSON in a response body; None for an empty body."""
     return json.loads(body) if body.strip() else None

@@ -21,6 +21,7 @@ import pytest
 
 from .live import (
     LiveServer,
+    clear_of_minute_boundary,
     decode,
     http,
     is_postgres_url,
@@ -192,6 +193,7 @@ def test_concurrent_wrong_passphrases_hit_one_shared_limit(server: LiveServer) -
             server, payload=secret, passphrase=passphrase, expire_after_views=VIEWS
         )["url_token"]
 
+        clear_of_minute_boundary()
         results = concurrent_gets(
             f"{server.url}/p/{token}.json?passphrase=wrong-{trial}", CONCURRENT
         )
