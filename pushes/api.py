@@ -1,6 +1,7 @@
 """The v1 JSON API: one PushViewSet holds the seven endpoints; each kind subclasses it."""
 
 import hashlib
+import logging
 import time
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from .serializers import (
     PushSerializer,
 )
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 KNOWN_KINDS = ("text", "file", "url", "qr")
 KIND_LABELS = {"text": "Text", "file": "File", "url": "URL", "qr": "QR code"}
@@ -220,12 +222,10 @@ class PushViewSet(viewsets.ViewSet):
             push = find_push(url_token, self.model, lock=True)
             if push is None:
                 return not_found()
-            if not params.is_blank(supplied) and passphrase_attempts_exceeded(push):
-                response = error(
-                    429, "Too many passphrase attempts. Please try again in a minute."
-                )
-                response["Retry-After"] = str(60 - int(time.time()) % 60)
-                return response
+            if not params.is_blank(supplied):
+                refused = self.passphrase_limit(push)
+                if refused is not None:
+                    return refused
             if push.due_to_expire:
                 push.expire()
             if (
@@ -246,6 +246,28 @@ class PushViewSet(viewsets.ViewSet):
             ):
                 push.expire()
         return Response(data)
+
+    def passphrase_limit(self, push: Push) -> Response | None:
+        """The 429 past the limit; a 503 when the counter cannot be kept (fail closed)."""
+        try:
+            exceeded = passphrase_attempts_exceeded(push)
+        except (
+            Exception
+        ) as exc:  # the cache (Redis) is down: never allow unlimited guesses
+            log.error(
+                "passphrase limit unavailable (%s): refusing attempts",
+                type(exc).__name__,
+            )
+            return error(
+                503, "Passphrase checks are unavailable. Please try again later."
+            )
+        if not exceeded:
+            return None
+        response = error(
+            429, "Too many passphrase attempts. Please try again in a minute."
+        )
+        response["Retry-After"] = str(60 - int(time.time()) % 60)
+        return response
 
     def peek(self, request: Request, url_token: str) -> Response:
         """HEAD and prefetch: say whether the push exists, never claim a view (spec §15.7)."""

@@ -183,3 +183,31 @@ class UnknownFileFieldTestCase(BaseTestCase):
             PasswordPush.objects.filter(url_token=response.json()["url_token"]).exists()
         )
         self.assertFalse(PendingDeletion.objects.exists())
+
+
+class CacheOutageTestCase(BaseTestCase):
+    def test_it_refuses_passphrase_attempts_when_it_cannot_count_them(self) -> None:
+        from django.test import override_settings
+
+        push = make_password_push(passphrase="right")
+        dead_redis = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",
+            }
+        }
+        with (
+            override_settings(CACHES=dead_redis),
+            self.assertLogs("pushes.api", "ERROR"),
+        ):
+            response = self.client.get(
+                f"/p/{push.url_token}.json", {"passphrase": "right"}
+            )
+        self.assertEqual(response.status_code, 503)
+        self.assertIn("error", response.json())
+        # a request without a passphrase is not counted, so it still gets its plain 401
+        with override_settings(CACHES=dead_redis):
+            response = self.client.get(f"/p/{push.url_token}.json")
+        self.assertEqual(response.status_code, 401)
+        push.refresh_from_db()
+        self.assertEqual(push.view_count, 0)
