@@ -469,6 +469,59 @@ for model in push_models():
         return self.shell_json(code)
 
 
+# --- the Celery worker, and waiting ---
+
+
+def wait_for(condition, timeout: float = 60, interval: float = 0.5) -> bool:
+    """Polls condition() until it is true (True) or timeout seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False
+
+
+class Worker:
+    """`celery -A pwpush worker --beat`, as `make run` and the worker and beat services run it;
+    its log is DATA_DIR/worker.log."""
+
+    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
+        self.env, self.data_dir, self.process = env, data_dir, None
+
+    def start(self) -> None:
+        self.log = open(self.data_dir / "worker.log", "ab")
+        self.process = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "pwpush",
+                "worker",
+                "--beat",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.data_dir / "celerybeat-schedule"),
+            ],
+            cwd=REPO,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=30)
+        self.log.close()
+
+
 @atexit.register
 def _stop_forgotten_servers() -> None:
     for server in list(_running):

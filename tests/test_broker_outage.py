@@ -1,17 +1,14 @@
 """A worker whose broker (Redis) is down keeps retrying, and does its work once Redis is
 back. Uses a private redis-server on a free port, started late (needs redis-server)."""
 
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from .live import PYTHON, REPO, base_env, free_port
+from .live import PYTHON, REPO, Worker, base_env, free_port, wait_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -19,15 +16,6 @@ pytestmark = [
         shutil.which("redis-server") is None, reason="needs redis-server"
     ),
 ]
-
-
-def wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 def test_the_worker_rides_out_a_broker_outage() -> None:
@@ -43,31 +31,12 @@ def test_the_worker_rides_out_a_broker_outage() -> None:
     log_path = data_dir / "worker.log"
     worker = redis = None
     try:
-        with open(log_path, "wb") as log:
-            worker = subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "pwpush",
-                    "worker",
-                    "--beat",
-                    "--pool",
-                    "solo",
-                    "--schedule",
-                    str(data_dir / "beat"),
-                ],
-                cwd=REPO,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        worker = Worker(env, data_dir)
+        worker.start()
         assert wait_for(
             lambda: "Trying again" in log_path.read_text(errors="replace"), 60
         ), log_path.read_text(errors="replace")[-2000:]
-        assert worker.poll() is None  # still alive, still retrying
+        assert worker.process.poll() is None  # still alive, still retrying
 
         back_date = (
             "from datetime import timedelta; from django.utils import timezone; "
@@ -108,9 +77,8 @@ def test_the_worker_rides_out_a_broker_outage() -> None:
 
         assert wait_for(expired, 90), log_path.read_text(errors="replace")[-2000:]
     finally:
-        if worker is not None and worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        if worker is not None:
+            worker.kill()
         if redis is not None:
             redis.terminate()
             redis.wait()

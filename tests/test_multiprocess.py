@@ -13,23 +13,21 @@ import base64
 import os
 import shutil
 import signal
-import subprocess
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from .live import (
-    PYTHON,
-    REPO,
     LiveServer,
+    Worker,
     clear_of_minute_boundary,
     decode,
     http,
     is_postgres_url,
     throwaway_postgres,
+    wait_for,
 )
 
 pytestmark = pytest.mark.slow
@@ -50,45 +48,6 @@ def flush_redis() -> None:
     import redis
 
     redis.Redis.from_url(REDIS_DB_URL).flushdb()
-
-
-class Worker:
-    """`celery -A pwpush worker --beat`, as the worker and beat services run it."""
-
-    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
-        self.env, self.data_dir, self.process = env, data_dir, None
-
-    def start(self) -> None:
-        self.log = open(self.data_dir / "worker.log", "ab")
-        self.process = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "pwpush",
-                "worker",
-                "--beat",
-                "--pool",
-                "solo",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(self.data_dir / "celerybeat-schedule"),
-            ],
-            cwd=REPO,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            self.process.wait(timeout=30)
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
@@ -131,15 +90,6 @@ def create(server: LiveServer, **fields) -> str:
     )
     assert status == 201, body
     return decode(body)["url_token"]
-
-
-def wait_for(condition, timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 def test_a_push_made_on_one_port_is_read_on_the_other(cluster) -> None:

@@ -5,23 +5,13 @@ import os
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from .live import PYTHON, REPO, base_env, decode, free_port, http
+from .live import PYTHON, REPO, base_env, decode, free_port, http, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(condition, timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 def process_alive(pid: int) -> bool:
