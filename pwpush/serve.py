@@ -9,6 +9,7 @@ process, or either child dying, stops the other; the exit status is the first ch
 """
 
 import argparse
+import ctypes
 import os
 import signal
 import subprocess
@@ -45,6 +46,15 @@ def commands(port: int, data_dir: str) -> dict[str, list[str]]:
     }
 
 
+def die_with_parent() -> None:
+    """In each child: be sent SIGTERM if this supervisor dies, even by SIGKILL (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: a hard-killed supervisor may leave its children running
+
+
 def stop(children: dict[str, subprocess.Popen]) -> None:
     """SIGTERM to each child's group, SIGKILL to what is left after STOP_TIMEOUT."""
     for child in children.values():
@@ -65,7 +75,9 @@ def main() -> int:
     args = parser.parse_args()
     data_dir = os.environ.get("DATA_DIR", "data")
     children = {
-        name: subprocess.Popen(command, start_new_session=True)
+        name: subprocess.Popen(
+            command, start_new_session=True, preexec_fn=die_with_parent
+        )
         for name, command in commands(args.port, data_dir).items()
     }
     stopping = []

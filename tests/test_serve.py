@@ -48,7 +48,11 @@ def served():
         yield process, base, env
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+            process.send_signal(signal.SIGTERM)  # the supervisor stops its children
+            try:
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
         log.close()
         subprocess.run(["rm", "-rf", data_dir])
 
@@ -121,3 +125,12 @@ def test_it_stops_cleanly_on_ctrl_c_after_traffic(served) -> None:
         lambda: not any(process_alive(pid) for pid in children + grandchildren),
         timeout=10,
     )
+
+
+def test_its_children_die_with_it_even_when_it_is_killed_hard(served) -> None:
+    process, base, _ = served
+    children = children_of(process.pid)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert wait_for(lambda: not any(process_alive(pid) for pid in children), timeout=40)
+    assert not _up(base)
