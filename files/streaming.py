@@ -36,11 +36,6 @@ def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
     return prefix + struct.pack(">I", index) + (b"\x01" if last else b"\x00")
 
 
-def ciphertext_size(plaintext_size: int) -> int:
-    chunks = max(1, -(-plaintext_size // CHUNK_SIZE))
-    return HEADER_BYTES + plaintext_size + chunks * TAG_BYTES
-
-
 class Encryptor:
     """Seals a stream fed in pieces of any size; write() and finish() return ciphertext bytes."""
 

@@ -45,10 +45,6 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(b"pwpush key id:" + key).hexdigest()[:8]
 
 
-def new_key() -> str:
-    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
-
-
 @dataclass(frozen=True)
 class KeyRing:
     sealing_id: str
