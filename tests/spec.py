@@ -25,3 +25,19 @@ RETRIEVE_KEYS = SHOW_KEYS = COMMON_KEYS | {"payload", "files"}
 AUDIT_KEYS = frozenset(
     {"ip", "user_agent", "referrer", "kind", "created_at", "updated_at"}
 )
+
+# The values of a create with nothing but a payload, under the shipped defaults (case 17).
+DEFAULT_VALUES = {
+    "expire_after_days": 7,
+    "expire_after_views": 5,
+    "days_remaining": 7,
+    "views_remaining": 5,
+    "expired": False,
+    "expired_on": None,
+    "deleted": False,
+    "deletable_by_viewer": True,
+    "retrieval_step": True,
+    "passphrase": "",
+    "note": "",
+    "name": "",
+}

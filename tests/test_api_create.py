@@ -19,22 +19,8 @@ from audit.models import AuditLog
 from pushes.models import PasswordPush
 
 from .base import BaseTestCase
-from .spec import CREATE_KEYS
+from .spec import CREATE_KEYS, DEFAULT_VALUES
 
-DEFAULT_VALUES = {
-    "expire_after_days": 7,
-    "expire_after_views": 5,
-    "days_remaining": 7,
-    "views_remaining": 5,
-    "expired": False,
-    "expired_on": None,
-    "deleted": False,
-    "deletable_by_viewer": True,
-    "retrieval_step": True,
-    "passphrase": "",
-    "note": "",
-    "name": "",
-}
 TOKEN = re.compile(r"^[a-z0-9_-]{11,19}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 MISSING_PASSWORD = {

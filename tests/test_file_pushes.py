@@ -45,22 +45,8 @@ from pushes.tasks import expire_due_pushes
 from urls.models import UrlPush
 
 from .base import BaseTestCase, make_password_push
-from .spec import CREATE_KEYS
+from .spec import CREATE_KEYS, DEFAULT_VALUES
 
-DEFAULT_VALUES = {
-    "expire_after_days": 7,
-    "expire_after_views": 5,
-    "days_remaining": 7,
-    "views_remaining": 5,
-    "expired": False,
-    "expired_on": None,
-    "deleted": False,
-    "deletable_by_viewer": True,
-    "retrieval_step": True,
-    "passphrase": "",
-    "note": "",
-    "name": "",
-}
 SIGN_IN = {"error": "You need to sign in or sign up before continuing."}
 NOT_FOUND = {"error": "not-found"}
 DAMAGED = {"error": "The stored file is damaged and cannot be decrypted."}
