@@ -19,31 +19,30 @@ import time
 STOP_TIMEOUT = 30
 
 
+def worker_command(data_dir: str) -> list[str]:
+    """The Celery worker with beat inside it, on a single process (the tests start this too)."""
+    celery = os.path.join(os.path.dirname(sys.executable), "celery")
+    schedule = os.path.join(data_dir, "celerybeat-schedule")
+    return [
+        celery, "-A", "pwpush", "worker", "--beat", "--pool", "solo",
+        "--loglevel", "INFO", "--schedule", schedule,
+    ]  # fmt: skip
+
+
+def web_command(port: int) -> list[str]:
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    return [
+        gunicorn,
+        "pwpush.wsgi",
+        "--config",
+        "gunicorn.conf.py",
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
+
+
 def commands(port: int, data_dir: str) -> dict[str, list[str]]:
-    bin_dir = os.path.dirname(sys.executable)
-    return {
-        "worker": [
-            os.path.join(bin_dir, "celery"),
-            "-A",
-            "pwpush",
-            "worker",
-            "--beat",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--schedule",
-            os.path.join(data_dir, "celerybeat-schedule"),
-        ],
-        "web": [
-            os.path.join(bin_dir, "gunicorn"),
-            "pwpush.wsgi",
-            "--config",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-    }
+    return {"worker": worker_command(data_dir), "web": web_command(port)}
 
 
 def die_with_parent() -> None:

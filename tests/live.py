@@ -37,6 +37,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from pwpush.serve import worker_command
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -483,8 +485,8 @@ def wait_for(condition, timeout: float = 60, interval: float = 0.5) -> bool:
 
 
 class Worker:
-    """`celery -A pwpush worker --beat`, as `make run` and the worker and beat services run it;
-    its log is DATA_DIR/worker.log."""
+    """The Celery worker with beat, started with the command `make run` uses
+    (pwpush.serve.worker_command); its log is DATA_DIR/worker.log."""
 
     def __init__(self, env: dict[str, str], data_dir: Path) -> None:
         self.env, self.data_dir, self.process = env, data_dir, None
@@ -492,21 +494,7 @@ class Worker:
     def start(self) -> None:
         self.log = open(self.data_dir / "worker.log", "ab")
         self.process = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "pwpush",
-                "worker",
-                "--beat",
-                "--pool",
-                "solo",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(self.data_dir / "celerybeat-schedule"),
-            ],
+            worker_command(str(self.data_dir)),
             cwd=REPO,
             env=self.env,
             stdin=subprocess.DEVNULL,
