@@ -3,6 +3,8 @@
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
+from pwpush.middleware import no_store
+
 from .models import Attachment, file_storage
 from .streaming import TamperedFile, decrypt_stream
 
@@ -51,9 +53,3 @@ def _stream(first: bytes, rest, source):
         yield from rest  # a fault later aborts the response: the client sees a short download
     finally:
         source.close()
-
-
-def no_store(response):
-    response["Cache-Control"] = "no-store, no-cache"
-    response["Pragma"] = "no-cache"
-    return response

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 import pwpush
+from pwpush.middleware import no_store
 
 from .api_support import base_url
 
@@ -20,7 +21,6 @@ def link(request: HttpRequest, url_token: str) -> HttpResponse:
     It does not look the push up, so it neither uses a view nor tells whether the push exists.
     """
     context = {"json_url": f"{base_url(request)}/p/{url_token}.json"}
-    response = render(request, "pushes/link.html", context)
-    response["Cache-Control"] = "no-store"
+    response = no_store(render(request, "pushes/link.html", context))
     response["Referrer-Policy"] = "no-referrer"
     return response

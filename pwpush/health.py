@@ -7,6 +7,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 
+from .middleware import no_store
+
 log = logging.getLogger(__name__)
 
 
@@ -48,6 +50,4 @@ def up(request: HttpRequest) -> JsonResponse:
         "database": "ok" if db else "unreachable",
         "broker": broker_state(),
     }
-    response = JsonResponse(body, status=200 if db else 503)
-    response["Cache-Control"] = "no-store"
-    return response
+    return no_store(JsonResponse(body, status=200 if db else 503))

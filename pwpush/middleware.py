@@ -67,6 +67,13 @@ def _valid_ip(text: str) -> bool:
     return True
 
 
+def no_store(response: HttpResponse) -> HttpResponse:
+    """Marks an answer that holds (or points at) a secret as never to be cached."""
+    response["Cache-Control"] = "no-store, no-cache"
+    response["Pragma"] = "no-cache"
+    return response
+
+
 def is_api_path(path: str) -> bool:
     return path.endswith(".json") or path.startswith("/api/")
 
@@ -91,8 +98,7 @@ class ApiHeadersMiddleware:
         if cors:
             response["Access-Control-Allow-Origin"] = "*"
         if is_api_path(request.path):
-            response["Cache-Control"] = "no-store, no-cache"
-            response["Pragma"] = "no-cache"
+            no_store(response)
         if settings.NOINDEX:
             response["X-Robots-Tag"] = "noindex, nofollow"
         return response
